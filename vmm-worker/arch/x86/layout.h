@@ -75,3 +75,16 @@
 #define IRQ_COM1 4
 #define IRQ_GED 9 /* ACPI Generic Event Device: power button and, later, hot-plug */
 #define IOAPIC_NUM_PINS 24
+
+/* Register ABI of the ACPI Generic Event Device at LAYOUT_GED_START, shared by the device model
+ * and the DSDT's _EVT method: one 32-bit read-to-clear register holding pending event bits. */
+#define GED_REG_EVENT 0x0
+#define GED_REG_LEN 4
+#define GED_EVENT_POWER_BUTTON (1u << 0)
+
+/* ACPI sleep control register bits (ACPI 6.x, 4.8.3.7) and the S5 type our DSDT's \_S5 names. */
+#define ACPI_SLEEP_CONTROL_SLP_EN (1u << 5)
+#define ACPI_SLEEP_CONTROL_SLP_TYP_SHIFT 2
+#define ACPI_SLEEP_CONTROL_SLP_TYP_MASK 0x7
+#define ACPI_SLEEP_STATUS_WAK_STS (1u << 7)
+#define ACPI_S5_SLP_TYP 5
