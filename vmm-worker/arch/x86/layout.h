@@ -13,12 +13,17 @@
  *   0x0010_0000  bzImage protected-mode kernel; RAM continues up to the 32-bit MMIO gap
  *   0xc000_0000  32-bit MMIO gap: PCI windows, ECAM, GED, IOAPIC, LAPIC
  *   0x1_0000_0000 RAM above 4 GiB (whatever did not fit below the gap)
+ *
+ * Also included by the assembler test payloads (tests/payloads): keep the port and bit constants free of
+ * C-only suffixes.
  */
 #pragma once
 
+#ifndef __ASSEMBLER__
 #define KiB 1024ULL
 #define MiB (1024ULL * KiB)
 #define GiB (1024ULL * MiB)
+#endif
 
 /* Low memory */
 #define LAYOUT_BOOT_GDT 0x500ULL
@@ -83,8 +88,8 @@
 #define GED_EVENT_POWER_BUTTON (1u << 0)
 
 /* ACPI sleep control register bits (ACPI 6.x, 4.8.3.7) and the S5 type our DSDT's \_S5 names. */
-#define ACPI_SLEEP_CONTROL_SLP_EN (1u << 5)
+#define ACPI_SLEEP_CONTROL_SLP_EN (1 << 5)
 #define ACPI_SLEEP_CONTROL_SLP_TYP_SHIFT 2
 #define ACPI_SLEEP_CONTROL_SLP_TYP_MASK 0x7
-#define ACPI_SLEEP_STATUS_WAK_STS (1u << 7)
+#define ACPI_SLEEP_STATUS_WAK_STS (1 << 7)
 #define ACPI_S5_SLP_TYP 5

@@ -1,0 +1,20 @@
+/* Prints a line and asks for a reset through the ACPI reset register: the VMM boots the guest
+ * again, so the line repeats until the test stops the VMM. */
+#include "payload.h"
+
+	.code32
+	.text
+	.globl pvh_start
+pvh_start:
+	pvh_note pvh_start
+	mov $0x8000, %esp
+	mov $msg, %esi
+	call puts
+	mov $PORT_ACPI_RESET, %dx
+	mov $ACPI_RESET_VALUE, %al
+	out %al, %dx
+1:	jmp 1b
+
+	define_puts
+
+msg:	.asciz "payload: booted, resetting\n"

@@ -1,0 +1,23 @@
+/* Loads an empty IDT and raises an exception: the CPU cannot deliver it and shuts down (triple
+ * fault). The VMM must report it and exit non-zero. */
+#include "payload.h"
+
+	.code32
+	.text
+	.globl pvh_start
+pvh_start:
+	pvh_note pvh_start
+	mov $0x8000, %esp
+	mov $msg, %esi
+	call puts
+	lidt idt_empty
+	int3
+1:	jmp 1b
+
+	define_puts
+
+	.balign 8
+idt_empty:
+	.word 0
+	.long 0
+msg:	.asciz "payload: about to triple fault\n"

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One vCPU: its KVM fd, the shared kvm_run page and the thread that runs it. Exits are dispatched
+ * to the VM's port-I/O and MMIO buses; fatal exits are reported with enough detail to debug the
+ * guest (exit reason, suberror, RIP, instruction bytes) and stop the VM. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct vm;
+struct kvm_run;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+int vcpu_new(struct vm *vm, unsigned index, struct vcpu **ret);
+struct vcpu *vcpu_free(struct vcpu *v);
+
+int vcpu_start(struct vcpu *v);
+/* Makes a running KVM_RUN return promptly (immediate_exit + signal). */
+void vcpu_kick(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+
+/* Installs the no-op handler for the kick signal; call once per process. */
+int vcpu_signals_init(void);
+/* Prints the state of a vCPU a fatal exit left behind (registers, instruction bytes). */
+void vcpu_report_fatal(struct vcpu *v, const char *what);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The VM context object: one KVM VM, its guest memory, buses, devices and vCPUs. Every subsystem
+ * receives it explicitly. A VM lives for one guest boot: a guest reset tears it down and main()
+ * builds a fresh one from the same configuration. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/bus.h"
+
+struct vmm_config;
+struct guest_memory;
+struct kvm_cpuid2;
+struct vcpu;
+struct serial;
+struct i8042;
+struct cmos;
+struct debug_port;
+struct acpi_pm;
+struct ged;
+
+/* Why a VM stopped; the first reason reported wins. */
+enum vm_exit {
+	VM_EXIT_NONE,
+	VM_EXIT_POWEROFF, /* guest ACPI S5 */
+	VM_EXIT_RESET,    /* guest reboot: rebuild and boot again */
+	VM_EXIT_STOP,     /* host asked (SIGTERM, SIGINT) */
+	VM_EXIT_ERROR,    /* triple fault, KVM internal error, host failure */
+	_VM_EXIT_MAX,
+	_VM_EXIT_INVALID = -EINVAL,
+};
+
+const char *vm_exit_to_string(enum vm_exit e);
+enum vm_exit vm_exit_from_string(const char *s);
+
+/* Context for one interrupt line: devices get a callback plus this as opaque. */
+struct vm_irq {
+	struct vm *vm;
+	uint32_t gsi;
+};
+
+struct vm {
+	const struct vmm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct kvm_cpuid2 *cpuid;
+	struct guest_memory *mem;
+
+	struct bus pio;
+	struct bus mmio;
+
+	int serial_fd; /* not owned: -1 discards output */
+	struct vm_irq irq_serial;
+	struct vm_irq irq_ged;
+	struct serial *serial;
+	struct i8042 *i8042;
+	struct cmos *cmos;
+	struct debug_port *debug_port;
+	struct acpi_pm *acpi_pm;
+	struct ged *ged;
+
+	struct vcpu **vcpus;
+	unsigned n_vcpus;
+
+	int exit_fd;   /* eventfd: becomes readable once exit_reason is set */
+	int exit_reason; /* enum vm_exit, written once with a compare-and-swap */
+};
+
+/* Creates the VM, loads kernel and initramfs, builds ACPI tables and the vCPUs (not yet running).
+ * Logs the reason of a failure itself. */
+int vm_new(const struct vmm_config *cfg, int serial_fd, struct vm **ret);
+struct vm *vm_free(struct vm *vm);
+
+int vm_start(struct vm *vm);
+/* Records the reason (first caller wins) and wakes the main loop; safe from any thread. */
+void vm_request_exit(struct vm *vm, enum vm_exit reason);
+/* Stops and joins every vCPU thread; returns the recorded exit reason. */
+enum vm_exit vm_stop(struct vm *vm);
+
+void vm_irq_set(void *opaque, bool level);
+
+/* Internal pieces of vm_new(), one file each. */
+int vm_devices_setup(struct vm *vm);
+void vm_devices_free(struct vm *vm);
+int vm_boot_setup(struct vm *vm);
