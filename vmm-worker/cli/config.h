@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the command line asks of the VMM, in Cloud Hypervisor's grammar (--kernel, --cpus boot=,
+ * --memory size=, --serial tty, ...). vmm_config_parse() fills it and checks it whole; the rest
+ * of the VMM reads it and never sees argv. chd produces the same command line, so standalone and
+ * managed workers share this one code path. */
+#pragma once
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define VMM_CPUS_DEFAULT 1u
+/* APIC IDs are 8 bits without x2APIC and 0xff is the broadcast ID; Cloud Hypervisor's limit too. */
+#define VMM_CPUS_MAX 254u
+#define VMM_MEMORY_DEFAULT (512ULL << 20)
+#define VMM_MEMORY_MIN (16ULL << 20)
+/* 64 TiB: Cloud Hypervisor's default guest physical address width (max_phys_bits=46). Also keeps
+ * every later "base + size" far from overflowing. */
+#define VMM_MEMORY_MAX (1ULL << 46)
+#define VMM_MEMORY_ALIGN 4096ULL /* Cloud Hypervisor refuses sizes that are not page multiples */
+
+/* Where the legacy serial port (--serial) or the virtio console (--console) goes. */
+enum output_mode {
+	OUTPUT_MODE_OFF,  /* no device at all */
+	OUTPUT_MODE_NULL, /* device present, output discarded, no input */
+	OUTPUT_MODE_TTY,  /* our stdin/stdout */
+	OUTPUT_MODE_PTY,  /* a new pseudo-terminal whose name the VMM reports */
+	OUTPUT_MODE_FILE, /* output appended to path, no input */
+	_OUTPUT_MODE_MAX,
+	_OUTPUT_MODE_INVALID = -EINVAL,
+};
+
+const char *output_mode_to_string(enum output_mode m);
+enum output_mode output_mode_from_string(const char *s);
+
+struct output_config {
+	enum output_mode mode;
+	char *path; /* OUTPUT_MODE_FILE only, else NULL */
+};
+
+struct cpus_config {
+	unsigned boot; /* 1..VMM_CPUS_MAX */
+	unsigned max;  /* boot..VMM_CPUS_MAX; above boot leaves room for hot-plug */
+};
+
+struct memory_config {
+	uint64_t size; /* bytes, VMM_MEMORY_MIN..VMM_MEMORY_MAX, multiple of VMM_MEMORY_ALIGN */
+};
+
+struct vmm_config {
+	/* Boot payload: exactly one of kernel and firmware. */
+	char *kernel;
+	char *initramfs;
+	char *cmdline; /* NULL when not given: boot with an empty command line */
+	char *firmware;
+
+	struct cpus_config cpus;
+	struct memory_config memory;
+
+	struct output_config serial;  /* default null */
+	struct output_config console; /* default tty */
+
+	/* Repeatable devices land here as arrays parsed with option_list_parse(), one element per
+	 * --disk/--net/... value, e.g. "struct disk_config *disks; size_t n_disks;". */
+
+	unsigned verbosity; /* number of -v */
+	char *log_file;	    /* NULL: standard error */
+};
+
+/* Defaults, as Cloud Hypervisor's: 1 vCPU, 512 MiB, serial null, console tty, nothing else. */
+void vmm_config_init(struct vmm_config *cfg);
+
+/* Fills cfg from argv (argv[0] is the program name) and validates it. Returns 0 on success; 1 when
+ * --help or --version printed its text to stdout and the caller should exit 0; a negative errno
+ * otherwise (-EINVAL bad syntax or value, -ERANGE out of range, -EOPNOTSUPP a Cloud Hypervisor
+ * option or parameter not implemented yet, -ENOMEM) with *ret_error set to a malloc'd message that
+ * names the option and the expected syntax (when ret_error is not NULL). Unless it returns 0, cfg
+ * holds nothing to free. Resets getopt's state, so it may be called repeatedly. */
+int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv, char **ret_error);
+
+/* One option's value, as in "--cpus boot=2,max=4"; same returns and messages as
+ * vmm_config_parse(). The target is only written on success. */
+int cpus_config_parse(struct cpus_config *cpus, const char *s, char **ret_error);
+int memory_config_parse(struct memory_config *memory, const char *s, char **ret_error);
+int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
+int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
+
+/* The cross-option checks vmm_config_parse() ends with, for configurations built without argv. */
+int vmm_config_validate(struct vmm_config *cfg, char **ret_error);
+
+/* Frees what cfg owns and leaves it zeroed; safe to call twice. */
+void vmm_config_done(struct vmm_config *cfg);
+
+/* The --help text. */
+int vmm_config_help(FILE *f);
+
+/* -v count to log level: none = warnings and errors, -v = info, -vv and more = debug. */
+enum log_level vmm_config_log_level(const struct vmm_config *cfg);
