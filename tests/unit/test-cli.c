@@ -31,7 +31,7 @@ static int parse_words(struct vmm_config *cfg, char **ret_error, const char *con
 	return r;
 }
 
-#define PARSE(cfg, err, ...) parse_words((cfg), (err), (const char *const[]){ __VA_ARGS__, NULL })
+#define PARSE(cfg, err, ...) parse_words((cfg), (err), (const char *const[]){__VA_ARGS__, NULL})
 
 static void assert_empty(const struct vmm_config *cfg)
 {
@@ -76,9 +76,9 @@ static void test_defaults(void)
 	g_assert_null(cfg.initramfs);
 	g_assert_null(cfg.cmdline);
 	g_assert_null(cfg.firmware);
-	g_assert_cmpuint(cfg.cpus.boot, ==, 1);
-	g_assert_cmpuint(cfg.cpus.max, ==, 1);
-	g_assert_cmpuint(cfg.memory.size, ==, 512ULL << 20);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 1);
+	g_assert_cmpuint(cfg.cpus_max, ==, 1);
+	g_assert_cmpuint(cfg.memory_size, ==, 512ULL << 20);
 	g_assert_cmpint(cfg.serial.mode, ==, OUTPUT_MODE_NULL);
 	g_assert_null(cfg.serial.path);
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_TTY);
@@ -91,8 +91,8 @@ static void test_defaults(void)
 	vmm_config_done(&cfg); /* twice is harmless */
 
 	vmm_config_init(&cfg);
-	g_assert_cmpuint(cfg.cpus.boot, ==, VMM_CPUS_DEFAULT);
-	g_assert_cmpuint(cfg.memory.size, ==, VMM_MEMORY_DEFAULT);
+	g_assert_cmpuint(cfg.cpus_boot, ==, VMM_CPUS_DEFAULT);
+	g_assert_cmpuint(cfg.memory_size, ==, VMM_MEMORY_DEFAULT);
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_TTY);
 	vmm_config_done(&cfg);
 }
@@ -103,21 +103,23 @@ static void test_readme(void)
 	struct vmm_config cfg;
 	g_autofree char *err = NULL;
 
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "./vmlinux", "--cmdline", "console=hvc0 root=/dev/vda1 rw",
-			      "--cpus", "boot=4", "--memory", "size=1024M", "--serial", "tty", "--console", "off"),
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "./vmlinux", "--cmdline",
+			      "console=hvc0 root=/dev/vda1 rw", "--cpus", "boot=4", "--memory", "size=1024M",
+			      "--serial", "tty", "--console", "off"),
 			==, 0);
 	g_assert_null(err);
 	g_assert_cmpstr(cfg.kernel, ==, "./vmlinux");
 	g_assert_cmpstr(cfg.cmdline, ==, "console=hvc0 root=/dev/vda1 rw");
-	g_assert_cmpuint(cfg.cpus.boot, ==, 4);
-	g_assert_cmpuint(cfg.cpus.max, ==, 4);
-	g_assert_cmpuint(cfg.memory.size, ==, 1024ULL << 20);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 4);
+	g_assert_cmpuint(cfg.cpus_max, ==, 4);
+	g_assert_cmpuint(cfg.memory_size, ==, 1024ULL << 20);
 	g_assert_cmpint(cfg.serial.mode, ==, OUTPUT_MODE_TTY);
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_OFF);
 	vmm_config_done(&cfg);
 
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "./linux-cloud-hypervisor/arch/x86/boot/compressed/vmlinux.bin",
-			      "--console", "off", "--serial", "tty", "--cmdline", "console=ttyS0 root=/dev/vda1 rw",
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel",
+			      "./linux-cloud-hypervisor/arch/x86/boot/compressed/vmlinux.bin", "--console",
+			      "off", "--serial", "tty", "--cmdline", "console=ttyS0 root=/dev/vda1 rw",
 			      "--cpus", "boot=4", "--memory", "size=1024M"),
 			==, 0);
 	g_assert_cmpstr(cfg.kernel, ==, "./linux-cloud-hypervisor/arch/x86/boot/compressed/vmlinux.bin");
@@ -125,8 +127,9 @@ static void test_readme(void)
 	vmm_config_done(&cfg);
 
 	/* Firmware boot (the README's CLOUDHV.fd example without its --disk). */
-	g_assert_cmpint(PARSE(&cfg, &err, "--firmware", "./CLOUDHV.fd", "--cpus", "boot=4", "--memory", "size=1024M"),
-			==, 0);
+	g_assert_cmpint(
+	    PARSE(&cfg, &err, "--firmware", "./CLOUDHV.fd", "--cpus", "boot=4", "--memory", "size=1024M"),
+	    ==, 0);
 	g_assert_cmpstr(cfg.firmware, ==, "./CLOUDHV.fd");
 	g_assert_null(cfg.kernel);
 	vmm_config_done(&cfg);
@@ -144,16 +147,17 @@ static void test_good(void)
 	g_autofree char *err = NULL;
 
 	/* "--opt=value" as well as "--opt value". */
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel=vmlinux", "--initramfs=initrd.img", "--cpus=boot=2,max=8",
-			      "--memory=size=2G", "--cmdline=", "--serial=file=/tmp/serial.log", "--console=pty"),
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel=vmlinux", "--initramfs=initrd.img",
+			      "--cpus=boot=2,max=8", "--memory=size=2G",
+			      "--cmdline=", "--serial=file=/tmp/serial.log", "--console=pty"),
 			==, 0);
 	g_assert_null(err);
 	g_assert_cmpstr(cfg.kernel, ==, "vmlinux");
 	g_assert_cmpstr(cfg.initramfs, ==, "initrd.img");
 	g_assert_cmpstr(cfg.cmdline, ==, "");
-	g_assert_cmpuint(cfg.cpus.boot, ==, 2);
-	g_assert_cmpuint(cfg.cpus.max, ==, 8);
-	g_assert_cmpuint(cfg.memory.size, ==, 2ULL << 30);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 2);
+	g_assert_cmpuint(cfg.cpus_max, ==, 8);
+	g_assert_cmpuint(cfg.memory_size, ==, 2ULL << 30);
 	g_assert_cmpint(cfg.serial.mode, ==, OUTPUT_MODE_FILE);
 	g_assert_cmpstr(cfg.serial.path, ==, "/tmp/serial.log");
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_PTY);
@@ -161,38 +165,42 @@ static void test_good(void)
 	vmm_config_done(&cfg);
 
 	/* Quoted commas stay in the value; quotes go. Blanks around keys and values go. */
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--serial", "off", "--console", "file=\"/tmp/a,b.log\""),
-			==, 0);
+	g_assert_cmpint(
+	    PARSE(&cfg, &err, "--kernel", "k", "--serial", "off", "--console", "file=\"/tmp/a,b.log\""), ==,
+	    0);
 	g_assert_cmpint(cfg.serial.mode, ==, OUTPUT_MODE_OFF);
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_FILE);
 	g_assert_cmpstr(cfg.console.path, ==, "/tmp/a,b.log");
 	vmm_config_done(&cfg);
 
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--cpus", " boot = 3 , max=5 ", "--console", "null"), ==, 0);
-	g_assert_cmpuint(cfg.cpus.boot, ==, 3);
-	g_assert_cmpuint(cfg.cpus.max, ==, 5);
+	g_assert_cmpint(
+	    PARSE(&cfg, &err, "--kernel", "k", "--cpus", " boot = 3 , max=5 ", "--console", "null"), ==, 0);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 3);
+	g_assert_cmpuint(cfg.cpus_max, ==, 5);
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_NULL);
 	vmm_config_done(&cfg);
 
 	/* Limits, exactly. */
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--cpus", "boot=254", "--memory", "size=16M"), ==, 0);
-	g_assert_cmpuint(cfg.cpus.boot, ==, 254);
-	g_assert_cmpuint(cfg.cpus.max, ==, 254);
-	g_assert_cmpuint(cfg.memory.size, ==, 16ULL << 20);
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--cpus", "boot=254", "--memory", "size=16M"), ==,
+			0);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 254);
+	g_assert_cmpuint(cfg.cpus_max, ==, 254);
+	g_assert_cmpuint(cfg.memory_size, ==, 16ULL << 20);
 	vmm_config_done(&cfg);
 
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--cpus", "max=254", "--memory", "size=65536G"), ==, 0);
-	g_assert_cmpuint(cfg.cpus.boot, ==, 1);
-	g_assert_cmpuint(cfg.cpus.max, ==, 254);
-	g_assert_cmpuint(cfg.memory.size, ==, 1ULL << 46);
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--cpus", "max=254", "--memory", "size=65536G"),
+			==, 0);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 1);
+	g_assert_cmpuint(cfg.cpus_max, ==, 254);
+	g_assert_cmpuint(cfg.memory_size, ==, 1ULL << 46);
 	vmm_config_done(&cfg);
 
 	/* Plain bytes and K. */
 	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--memory", "size=4294967296"), ==, 0);
-	g_assert_cmpuint(cfg.memory.size, ==, 4ULL << 30);
+	g_assert_cmpuint(cfg.memory_size, ==, 4ULL << 30);
 	vmm_config_done(&cfg);
 	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--memory", "size=20484K"), ==, 0);
-	g_assert_cmpuint(cfg.memory.size, ==, 20484ULL << 10);
+	g_assert_cmpuint(cfg.memory_size, ==, 20484ULL << 10);
 	vmm_config_done(&cfg);
 
 	/* Verbosity and log file. */
@@ -200,7 +208,8 @@ static void test_good(void)
 	g_assert_cmpuint(cfg.verbosity, ==, 1);
 	g_assert_cmpint(vmm_config_log_level(&cfg), ==, LOG_LEVEL_INFO);
 	vmm_config_done(&cfg);
-	g_assert_cmpint(PARSE(&cfg, &err, "-vv", "--kernel", "k", "-v", "--log-file", "/tmp/vmm.log"), ==, 0);
+	g_assert_cmpint(PARSE(&cfg, &err, "-vv", "--kernel", "k", "-v", "--log-file", "/tmp/vmm.log"), ==,
+			0);
 	g_assert_cmpuint(cfg.verbosity, ==, 3);
 	g_assert_cmpint(vmm_config_log_level(&cfg), ==, LOG_LEVEL_DEBUG);
 	g_assert_cmpstr(cfg.log_file, ==, "/tmp/vmm.log");
@@ -224,89 +233,107 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	/* the command line itself */
-	{ { "--kernel", "k", "--foo" }, -EINVAL, "=unknown option '--foo' (see vmm-worker --help)" },
-	{ { "--foo=bar", "--kernel", "k" }, -EINVAL, "=unknown option '--foo' (see vmm-worker --help)" },
-	{ { "-x" }, -EINVAL, "=unknown option '-x' (see vmm-worker --help)" },
-	{ { "-vx" }, -EINVAL, "unknown option '-x'" },
-	{ { "--kernel", "k", "--disk", "path=a.img" }, -EOPNOTSUPP, "=option '--disk' is not supported by vmm-worker yet" },
-	{ { "--api-socket=/tmp/s" }, -EOPNOTSUPP, "option '--api-socket' is not supported" },
-	{ { "--kern", "vmlinux" }, -EINVAL, "unknown option '--kern' (did you mean '--kernel'?)" },
-	{ { "--kern=vmlinux" }, -EINVAL, "unknown option '--kern' (did you mean '--kernel'?)" },
-	{ { "--c", "x" }, -EINVAL, "unknown option '--c'" },
-	{ { "--kernel" }, -EINVAL, "=--kernel: missing value: expected --kernel <kernel>" },
-	{ { "--kernel", "k", "--cpus" }, -EINVAL, "--cpus: missing value: expected --cpus <cpus>" },
-	{ { "--kernel", "--cmdline", "x" }, -EINVAL, "--kernel: missing value before '--cmdline'" },
-	{ { "--kernel", "" }, -EINVAL, "--kernel: empty value" },
-	{ { "--kernel=" }, -EINVAL, "--kernel: empty value" },
-	{ { "--kernel", "k", "--initramfs", "" }, -EINVAL, "--initramfs: empty value" },
-	{ { "--kernel", "k", "--log-file", "" }, -EINVAL, "--log-file: empty value" },
-	{ { "--kernel", "k", "--help=x" }, -EINVAL, "option '--help' takes no value" },
-	{ { "--kernel", "k", "extra" }, -EINVAL, "=unexpected argument 'extra' (see vmm-worker --help)" },
-	{ { "--kernel", "k", "--", "extra" }, -EINVAL, "unexpected argument 'extra'" },
-	{ { "--kernel", "a", "--kernel", "b" }, -EINVAL, "=--kernel: given more than once" },
-	{ { "--kernel", "k", "--cpus", "boot=2", "--cpus", "boot=3" }, -EINVAL, "--cpus: given more than once" },
-	/* payload */
-	{ { "--cpus", "boot=2" }, -EINVAL, "--kernel is required" },
-	{ { "" }, -EINVAL, "unexpected argument ''" },
-	{ { "--kernel", "k", "--firmware", "f" }, -EINVAL, "--kernel and --firmware cannot be combined" },
-	/* --cpus */
-	{ { "--kernel", "k", "--cpus", "boot=x" },
-	  -EINVAL,
-	  "=--cpus: invalid value 'boot=x': expected boot=<1-254>[,max=<1-254>]" },
-	{ { "--kernel", "k", "--cpus", "boot=0" }, -ERANGE, "--cpus: invalid value 'boot=0'" },
-	{ { "--kernel", "k", "--cpus", "boot=255" }, -ERANGE, "--cpus: invalid value 'boot=255'" },
-	{ { "--kernel", "k", "--cpus", "boot=-1" }, -EINVAL, "--cpus: invalid value 'boot=-1'" },
-	{ { "--kernel", "k", "--cpus", "boot=+2" }, -EINVAL, "--cpus: invalid value 'boot=+2'" },
-	{ { "--kernel", "k", "--cpus", "boot=0x2" }, -EINVAL, "--cpus: invalid value 'boot=0x2'" },
-	{ { "--kernel", "k", "--cpus", "boot=99999999999999999999999" }, -ERANGE, "invalid value 'boot=9999" },
-	{ { "--kernel", "k", "--cpus", "max=0" }, -ERANGE, "--cpus: invalid value 'max=0'" },
-	{ { "--kernel", "k", "--cpus", "boot=4,max=2" },
-	  -EINVAL,
-	  "=--cpus: max=2 is lower than boot=4: max must be at least boot" },
-	{ { "--kernel", "k", "--cpus", "boot=2,boot=3" }, -EINVAL, "=--cpus: parameter 'boot' given more than once" },
-	{ { "--kernel", "k", "--cpus", "boot=" }, -EINVAL, "--cpus: parameter 'boot' has an empty value" },
-	{ { "--kernel", "k", "--cpus", "boot" }, -EINVAL, "--cpus: parameter 'boot' needs a value" },
-	{ { "--kernel", "k", "--cpus", "" }, -EINVAL, "--cpus: empty value" },
-	{ { "--kernel", "k", "--cpus", "  " }, -EINVAL, "--cpus: empty value" },
-	{ { "--kernel", "k", "--cpus", "boot=2," }, -EINVAL, "--cpus: empty parameter" },
-	{ { "--kernel", "k", "--cpus", "=2" }, -EINVAL, "--cpus: parameter name missing before '=2'" },
-	{ { "--kernel", "k", "--cpus", "bot=2" }, -EINVAL, "=--cpus: unknown parameter 'bot' (known: boot, max)" },
-	{ { "--kernel", "k", "--cpus", "boot=2,topology=1:2:1:1" },
-	  -EOPNOTSUPP,
-	  "=--cpus: parameter 'topology' is not supported by vmm-worker yet (supported: boot, max)" },
-	/* --memory */
-	{ { "--kernel", "k", "--memory", "sise=1G" }, -EINVAL, "=--memory: unknown parameter 'sise' (known: size)" },
-	{ { "--kernel", "k", "--memory", "size=99999999999G" }, -ERANGE, "--memory: size=99999999999G is too large" },
-	{ { "--kernel", "k", "--memory", "size=18446744073709551616" }, -ERANGE, "is too large" },
-	{ { "--kernel", "k", "--memory", "size=65537G" }, -ERANGE, "--memory: size=65537G is too large (at most 65536G)" },
-	{ { "--kernel", "k", "--memory", "size=1M" }, -ERANGE, "--memory: size=1M is too small (at least 16M)" },
-	{ { "--kernel", "k", "--memory", "size=0" }, -ERANGE, "too small" },
-	{ { "--kernel", "k", "--memory", "size=100000000" }, -EINVAL, "is not a multiple of 4K" },
-	{ { "--kernel", "k", "--memory", "size=1T" }, -EINVAL, "=--memory: invalid value 'size=1T': expected size=<n>[K|M|G]" },
-	{ { "--kernel", "k", "--memory", "size=1g" }, -EINVAL, "invalid value 'size=1g'" },
-	{ { "--kernel", "k", "--memory", "size=G" }, -EINVAL, "invalid value 'size=G'" },
-	{ { "--kernel", "k", "--memory", "size=1.5G" }, -EINVAL, "invalid value 'size=1.5G'" },
-	{ { "--kernel", "k", "--memory", "size=1G,size=2G" }, -EINVAL, "parameter 'size' given more than once" },
-	{ { "--kernel", "k", "--memory", "size=1G,shared=on" }, -EOPNOTSUPP, "parameter 'shared' is not supported" },
-	{ { "--kernel", "k", "--memory", "hugepages=on" }, -EOPNOTSUPP, "parameter 'hugepages' is not supported" },
-	{ { "--kernel", "k", "--memory", "hotplug_size=1G" }, -EOPNOTSUPP, "'hotplug_size' is not supported" },
-	/* --serial, --console */
-	{ { "--kernel", "k", "--serial", "tty" }, -EINVAL, "--serial tty and --console tty cannot share the terminal" },
-	{ { "--kernel", "k", "--serial", "bogus" },
-	  -EINVAL,
-	  "=--serial: unknown parameter 'bogus' (known: off, null, tty, pty, file)" },
-	{ { "--kernel", "k", "--serial", "file=" }, -EINVAL, "--serial: parameter 'file' has an empty value" },
-	{ { "--kernel", "k", "--serial", "file" }, -EINVAL, "--serial: parameter 'file' needs a value" },
-	{ { "--kernel", "k", "--serial", "tty=1" }, -EINVAL, "--serial: 'tty' takes no value" },
-	{ { "--kernel", "k", "--serial", "null,tty" }, -EINVAL, "--serial: 'null,tty' names more than one output mode" },
-	{ { "--kernel", "k", "--serial", "null,null" }, -EINVAL, "parameter 'null' given more than once" },
-	{ { "--kernel", "k", "--serial", "" }, -EINVAL, "--serial: empty value" },
-	{ { "--kernel", "k", "--serial", "socket=/tmp/s" }, -EOPNOTSUPP, "--serial: parameter 'socket' is not supported" },
-	{ { "--kernel", "k", "--serial", "iommu=on" }, -EINVAL, "--serial: unknown parameter 'iommu'" },
-	{ { "--kernel", "k", "--console", "off,iommu=on" }, -EOPNOTSUPP, "--console: parameter 'iommu' is not supported" },
-	{ { "--kernel", "k", "--console", "file=\"/tmp/x" }, -EINVAL, "--console: unbalanced brackets or quotes" },
-	{ { "--kernel", "k", "--console", "file=/tmp/]x" }, -EINVAL, "--console: unbalanced brackets or quotes" },
+    /* the command line itself */
+    {{"--kernel", "k", "--foo"}, -EINVAL, "=unknown option '--foo' (see vmm-worker --help)"},
+    {{"--foo=bar", "--kernel", "k"}, -EINVAL, "=unknown option '--foo' (see vmm-worker --help)"},
+    {{"-x"}, -EINVAL, "=unknown option '-x' (see vmm-worker --help)"},
+    {{"-vx"}, -EINVAL, "unknown option '-x'"},
+    {{"--kernel", "k", "--disk", "path=a.img"},
+     -EOPNOTSUPP,
+     "=option '--disk' is not supported by vmm-worker yet"},
+    {{"--api-socket=/tmp/s"}, -EOPNOTSUPP, "option '--api-socket' is not supported"},
+    {{"--kern", "vmlinux"}, -EINVAL, "unknown option '--kern' (did you mean '--kernel'?)"},
+    {{"--kern=vmlinux"}, -EINVAL, "unknown option '--kern' (did you mean '--kernel'?)"},
+    {{"--c", "x"}, -EINVAL, "unknown option '--c'"},
+    {{"--kernel"}, -EINVAL, "=--kernel: missing value: expected --kernel <kernel>"},
+    {{"--kernel", "k", "--cpus"}, -EINVAL, "--cpus: missing value: expected --cpus <cpus>"},
+    {{"--kernel", "--cmdline", "x"}, -EINVAL, "--kernel: missing value before '--cmdline'"},
+    {{"--kernel", ""}, -EINVAL, "--kernel: empty value"},
+    {{"--kernel="}, -EINVAL, "--kernel: empty value"},
+    {{"--kernel", "k", "--initramfs", ""}, -EINVAL, "--initramfs: empty value"},
+    {{"--kernel", "k", "--log-file", ""}, -EINVAL, "--log-file: empty value"},
+    {{"--kernel", "k", "--help=x"}, -EINVAL, "option '--help' takes no value"},
+    {{"--kernel", "k", "extra"}, -EINVAL, "=unexpected argument 'extra' (see vmm-worker --help)"},
+    {{"--kernel", "k", "--", "extra"}, -EINVAL, "unexpected argument 'extra'"},
+    {{"--kernel", "a", "--kernel", "b"}, -EINVAL, "=--kernel: given more than once"},
+    {{"--kernel", "k", "--cpus", "boot=2", "--cpus", "boot=3"}, -EINVAL, "--cpus: given more than once"},
+    /* payload */
+    {{"--cpus", "boot=2"}, -EINVAL, "--kernel is required"},
+    {{""}, -EINVAL, "unexpected argument ''"},
+    {{"--kernel", "k", "--firmware", "f"}, -EINVAL, "--kernel and --firmware cannot be combined"},
+    /* --cpus */
+    {{"--kernel", "k", "--cpus", "boot=x"},
+     -EINVAL,
+     "=--cpus: invalid value 'boot=x': expected boot=<1-254>[,max=<1-254>]"},
+    {{"--kernel", "k", "--cpus", "boot=0"}, -ERANGE, "--cpus: invalid value 'boot=0'"},
+    {{"--kernel", "k", "--cpus", "boot=255"}, -ERANGE, "--cpus: invalid value 'boot=255'"},
+    {{"--kernel", "k", "--cpus", "boot=-1"}, -EINVAL, "--cpus: invalid value 'boot=-1'"},
+    {{"--kernel", "k", "--cpus", "boot=+2"}, -EINVAL, "--cpus: invalid value 'boot=+2'"},
+    {{"--kernel", "k", "--cpus", "boot=0x2"}, -EINVAL, "--cpus: invalid value 'boot=0x2'"},
+    {{"--kernel", "k", "--cpus", "boot=99999999999999999999999"}, -ERANGE, "invalid value 'boot=9999"},
+    {{"--kernel", "k", "--cpus", "max=0"}, -ERANGE, "--cpus: invalid value 'max=0'"},
+    {{"--kernel", "k", "--cpus", "boot=4,max=2"},
+     -EINVAL,
+     "=--cpus: max=2 is lower than boot=4: max must be at least boot"},
+    {{"--kernel", "k", "--cpus", "boot=2,boot=3"},
+     -EINVAL,
+     "=--cpus: parameter 'boot' given more than once"},
+    {{"--kernel", "k", "--cpus", "boot="}, -EINVAL, "--cpus: parameter 'boot' has an empty value"},
+    {{"--kernel", "k", "--cpus", "boot"}, -EINVAL, "--cpus: parameter 'boot' needs a value"},
+    {{"--kernel", "k", "--cpus", ""}, -EINVAL, "--cpus: empty value"},
+    {{"--kernel", "k", "--cpus", "  "}, -EINVAL, "--cpus: empty value"},
+    {{"--kernel", "k", "--cpus", "boot=2,"}, -EINVAL, "--cpus: empty parameter"},
+    {{"--kernel", "k", "--cpus", "=2"}, -EINVAL, "--cpus: parameter name missing before '=2'"},
+    {{"--kernel", "k", "--cpus", "bot=2"}, -EINVAL, "=--cpus: unknown parameter 'bot' (known: boot, max)"},
+    {{"--kernel", "k", "--cpus", "boot=2,topology=1:2:1:1"},
+     -EOPNOTSUPP,
+     "=--cpus: parameter 'topology' is not supported by vmm-worker yet (supported: boot, max)"},
+    /* --memory */
+    {{"--kernel", "k", "--memory", "sise=1G"}, -EINVAL, "=--memory: unknown parameter 'sise' (known: size)"},
+    {{"--kernel", "k", "--memory", "size=99999999999G"},
+     -ERANGE,
+     "--memory: size=99999999999G is too large"},
+    {{"--kernel", "k", "--memory", "size=18446744073709551616"}, -ERANGE, "is too large"},
+    {{"--kernel", "k", "--memory", "size=65537G"},
+     -ERANGE,
+     "--memory: size=65537G is too large (at most 65536G)"},
+    {{"--kernel", "k", "--memory", "size=1M"}, -ERANGE, "--memory: size=1M is too small (at least 16M)"},
+    {{"--kernel", "k", "--memory", "size=0"}, -ERANGE, "too small"},
+    {{"--kernel", "k", "--memory", "size=100000000"}, -EINVAL, "is not a multiple of 4K"},
+    {{"--kernel", "k", "--memory", "size=1T"},
+     -EINVAL,
+     "=--memory: invalid value 'size=1T': expected size=<n>[K|M|G]"},
+    {{"--kernel", "k", "--memory", "size=1g"}, -EINVAL, "invalid value 'size=1g'"},
+    {{"--kernel", "k", "--memory", "size=G"}, -EINVAL, "invalid value 'size=G'"},
+    {{"--kernel", "k", "--memory", "size=1.5G"}, -EINVAL, "invalid value 'size=1.5G'"},
+    {{"--kernel", "k", "--memory", "size=1G,size=2G"}, -EINVAL, "parameter 'size' given more than once"},
+    {{"--kernel", "k", "--memory", "size=1G,shared=on"}, -EOPNOTSUPP, "parameter 'shared' is not supported"},
+    {{"--kernel", "k", "--memory", "hugepages=on"}, -EOPNOTSUPP, "parameter 'hugepages' is not supported"},
+    {{"--kernel", "k", "--memory", "hotplug_size=1G"}, -EOPNOTSUPP, "'hotplug_size' is not supported"},
+    /* --serial, --console */
+    {{"--kernel", "k", "--serial", "tty"},
+     -EINVAL,
+     "--serial tty and --console tty cannot share the terminal"},
+    {{"--kernel", "k", "--serial", "bogus"},
+     -EINVAL,
+     "=--serial: unknown parameter 'bogus' (known: off, null, tty, pty, file)"},
+    {{"--kernel", "k", "--serial", "file="}, -EINVAL, "--serial: parameter 'file' has an empty value"},
+    {{"--kernel", "k", "--serial", "file"}, -EINVAL, "--serial: parameter 'file' needs a value"},
+    {{"--kernel", "k", "--serial", "tty=1"}, -EINVAL, "--serial: 'tty' takes no value"},
+    {{"--kernel", "k", "--serial", "null,tty"},
+     -EINVAL,
+     "--serial: 'null,tty' names more than one output mode"},
+    {{"--kernel", "k", "--serial", "null,null"}, -EINVAL, "parameter 'null' given more than once"},
+    {{"--kernel", "k", "--serial", ""}, -EINVAL, "--serial: empty value"},
+    {{"--kernel", "k", "--serial", "socket=/tmp/s"},
+     -EOPNOTSUPP,
+     "--serial: parameter 'socket' is not supported"},
+    {{"--kernel", "k", "--serial", "iommu=on"}, -EINVAL, "--serial: unknown parameter 'iommu'"},
+    {{"--kernel", "k", "--console", "off,iommu=on"},
+     -EOPNOTSUPP,
+     "--console: parameter 'iommu' is not supported"},
+    {{"--kernel", "k", "--console", "file=\"/tmp/x"}, -EINVAL, "--console: unbalanced brackets or quotes"},
+    {{"--kernel", "k", "--console", "file=/tmp/]x"}, -EINVAL, "--console: unbalanced brackets or quotes"},
 };
 
 static void test_bad(void)
@@ -354,19 +381,20 @@ static void test_validate(void)
 	cfg.kernel = strdup("k");
 	g_assert_cmpint(vmm_config_validate(&cfg, &err), ==, 0);
 
-	cfg.memory.size = (64ULL << 20) + 1;
+	cfg.memory_size = (64ULL << 20) + 1;
 	g_assert_cmpint(vmm_config_validate(&cfg, &err), ==, -EINVAL);
-	g_assert_cmpstr(err, ==, "--memory: size=67108865 is not a multiple of 4K, the page size (e.g. size=65540K)");
+	g_assert_cmpstr(err, ==,
+			"--memory: size=67108865 is not a multiple of 4K, the page size (e.g. size=65540K)");
 	g_clear_pointer(&err, g_free);
-	cfg.memory.size = 64ULL << 20;
+	cfg.memory_size = 64ULL << 20;
 
-	cfg.cpus.boot = 0;
+	cfg.cpus_boot = 0;
 	g_assert_cmpint(vmm_config_validate(&cfg, &err), ==, -ERANGE);
 	g_clear_pointer(&err, g_free);
-	cfg.cpus.boot = 2;
+	cfg.cpus_boot = 2;
 	g_assert_cmpint(vmm_config_validate(&cfg, &err), ==, -EINVAL); /* max 1 < boot 2 */
 	g_clear_pointer(&err, g_free);
-	cfg.cpus.max = 2;
+	cfg.cpus_max = 2;
 
 	cfg.console.mode = OUTPUT_MODE_FILE;
 	g_assert_cmpint(vmm_config_validate(&cfg, &err), ==, -EINVAL);
@@ -390,24 +418,24 @@ static void test_validate(void)
 
 static void test_value_parsers(void)
 {
-	struct cpus_config cpus = { 7, 7 };
-	struct memory_config memory = { 7 };
-	struct output_config out = { OUTPUT_MODE_OFF, NULL };
+	struct vmm_config cfg = {.cpus_boot = 7, .cpus_max = 7, .memory_size = 7};
+	struct output_config out = {OUTPUT_MODE_OFF, NULL};
 	g_autofree char *err = NULL;
 
 	/* The target is untouched on failure. */
-	g_assert_cmpint(cpus_config_parse(&cpus, "boot=2,max=1", &err), ==, -EINVAL);
-	g_assert_cmpuint(cpus.boot, ==, 7);
+	g_assert_cmpint(vmm_config_parse_cpus(&cfg, "boot=2,max=1", &err), ==, -EINVAL);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 7);
+	g_assert_cmpuint(cfg.cpus_max, ==, 7);
 	g_clear_pointer(&err, g_free);
-	g_assert_cmpint(cpus_config_parse(&cpus, "max=3", &err), ==, 0);
-	g_assert_cmpuint(cpus.boot, ==, 1);
-	g_assert_cmpuint(cpus.max, ==, 3);
+	g_assert_cmpint(vmm_config_parse_cpus(&cfg, "max=3", &err), ==, 0);
+	g_assert_cmpuint(cfg.cpus_boot, ==, 1);
+	g_assert_cmpuint(cfg.cpus_max, ==, 3);
 
-	g_assert_cmpint(memory_config_parse(&memory, "size=1", &err), ==, -ERANGE);
-	g_assert_cmpuint(memory.size, ==, 7);
+	g_assert_cmpint(vmm_config_parse_memory(&cfg, "size=1", &err), ==, -ERANGE);
+	g_assert_cmpuint(cfg.memory_size, ==, 7);
 	g_clear_pointer(&err, g_free);
-	g_assert_cmpint(memory_config_parse(&memory, "size=128M", &err), ==, 0);
-	g_assert_cmpuint(memory.size, ==, 128ULL << 20);
+	g_assert_cmpint(vmm_config_parse_memory(&cfg, "size=128M", &err), ==, 0);
+	g_assert_cmpuint(cfg.memory_size, ==, 128ULL << 20);
 
 	g_assert_cmpint(output_config_parse_serial(&out, "file=/a,tty", &err), ==, -EINVAL);
 	g_assert_cmpint(out.mode, ==, OUTPUT_MODE_OFF);
@@ -422,14 +450,17 @@ static void test_value_parsers(void)
 static void test_option_list(void)
 {
 	static const struct option_key keys[] = {
-		{ "cmdline" }, { "topology" }, { "flag", .valueless = true }, { "old", .unsupported = true },
+	    {"cmdline"},
+	    {"topology"},
+	    {"flag", .valueless = true},
+	    {"old", .unsupported = true},
 	};
 	char *v[G_N_ELEMENTS(keys)];
 	g_autofree char *err = NULL;
 
 	/* Cloud Hypervisor's own option_parser cases. */
-	g_assert_cmpint(option_list_parse("--x", "S", "cmdline=\"console=ttyS0,9600n8\"", keys, G_N_ELEMENTS(keys), v,
-					  &err),
+	g_assert_cmpint(option_list_parse("--x", "S", "cmdline=\"console=ttyS0,9600n8\"", keys,
+					  G_N_ELEMENTS(keys), v, &err),
 			==, 0);
 	g_assert_cmpstr(v[0], ==, "console=ttyS0,9600n8");
 	g_assert_null(v[1]);
@@ -445,26 +476,30 @@ static void test_option_list(void)
 	g_assert_cmpstr(v[2], ==, "");
 	option_values_free(v, G_N_ELEMENTS(keys));
 
-	static const char *const unbalanced[] = { "topology=[", "topology=[[[]]]]", "cmdline=\"", "cmdline=\"\"\"" };
+	static const char *const unbalanced[] = {"topology=[", "topology=[[[]]]]", "cmdline=\"",
+						 "cmdline=\"\"\""};
 	for (size_t i = 0; i < G_N_ELEMENTS(unbalanced); i++) {
-		g_assert_cmpint(option_list_parse("--x", "S", unbalanced[i], keys, G_N_ELEMENTS(keys), v, &err), ==,
-				-EINVAL);
+		g_assert_cmpint(
+		    option_list_parse("--x", "S", unbalanced[i], keys, G_N_ELEMENTS(keys), v, &err), ==,
+		    -EINVAL);
 		g_assert_nonnull(strstr(err, "unbalanced"));
 		g_clear_pointer(&err, g_free);
 	}
 
 	/* A failure late in the list frees what earlier elements stored. */
-	g_assert_cmpint(option_list_parse("--x", "S", "cmdline=a,topology=b,bogus=c", keys, G_N_ELEMENTS(keys), v,
-					  &err),
-			==, -EINVAL);
+	g_assert_cmpint(
+	    option_list_parse("--x", "S", "cmdline=a,topology=b,bogus=c", keys, G_N_ELEMENTS(keys), v, &err),
+	    ==, -EINVAL);
 	g_assert_cmpstr(err, ==, "--x: unknown parameter 'bogus' (known: cmdline, topology, flag)");
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
 		g_assert_null(v[i]);
 	g_clear_pointer(&err, g_free);
 
-	g_assert_cmpint(option_list_parse("--x", "S", "old=1", keys, G_N_ELEMENTS(keys), v, &err), ==, -EOPNOTSUPP);
+	g_assert_cmpint(option_list_parse("--x", "S", "old=1", keys, G_N_ELEMENTS(keys), v, &err), ==,
+			-EOPNOTSUPP);
 	g_clear_pointer(&err, g_free);
-	g_assert_cmpint(option_list_parse("--x", "S", "flag=1", keys, G_N_ELEMENTS(keys), v, &err), ==, -EINVAL);
+	g_assert_cmpint(option_list_parse("--x", "S", "flag=1", keys, G_N_ELEMENTS(keys), v, &err), ==,
+			-EINVAL);
 	g_assert_cmpstr(err, ==, "--x: 'flag' takes no value: expected S");
 	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(option_list_parse("--x", "S", NULL, keys, G_N_ELEMENTS(keys), v, &err), ==, -EINVAL);
@@ -533,13 +568,23 @@ static void test_parse_util(void)
 static void test_help_text(void)
 {
 	static const char *const lines[] = {
-		"--cpus <cpus>",	"boot=<boot_vcpus>,max=<max_vcpus>", "[default: boot=1]",
-		"--memory <memory>",	"[default: size=512M]",		      "--firmware <firmware>",
-		"--kernel <kernel>",	"--initramfs <initramfs>",	      "--cmdline <cmdline>",
-		"--serial <serial>",	"off|null|pty|tty|file=<path> [default: null]",
-		"--console <console>", "off|null|pty|tty|file=<path> [default: tty]",
-		"  -v...",		"--log-file <log-file>",	      "-V, --version",
-		"-h, --help",
+	    "--cpus <cpus>",
+	    "boot=<boot_vcpus>,max=<max_vcpus>",
+	    "[default: boot=1]",
+	    "--memory <memory>",
+	    "[default: size=512M]",
+	    "--firmware <firmware>",
+	    "--kernel <kernel>",
+	    "--initramfs <initramfs>",
+	    "--cmdline <cmdline>",
+	    "--serial <serial>",
+	    "off|null|pty|tty|file=<path> [default: null]",
+	    "--console <console>",
+	    "off|null|pty|tty|file=<path> [default: tty]",
+	    "  -v...",
+	    "--log-file <log-file>",
+	    "-V, --version",
+	    "-h, --help",
 	};
 	g_autofree char *text = NULL;
 	size_t size = 0;
@@ -559,7 +604,7 @@ static void test_help_text(void)
 static void test_help_version(void)
 {
 	static const char *const help_words[][4] = {
-		{ "--help" }, { "-h" }, { "--kernel", "k", "--help" }, { "--version" }, { "-V" }, { "-V", "--foo" },
+	    {"--help"}, {"-h"}, {"--kernel", "k", "--help"}, {"--version"}, {"-V"}, {"-V", "--foo"},
 	};
 
 	if (g_test_subprocess()) {

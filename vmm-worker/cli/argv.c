@@ -38,33 +38,57 @@ struct cli_option {
 
 /* In Cloud Hypervisor's --help order. */
 static const struct cli_option cli_options[] = {
-	{ "cpus", ARG_CPUS, true, false, "<cpus>", N_("boot=<boot_vcpus>,max=<max_vcpus> (1-254)"), "boot=1" },
-	{ "memory", ARG_MEMORY, true, false, "<memory>",
-	  N_("Memory parameters \"size=<guest_memory_size>\" (bytes, or with a K, M or G suffix)"), "size=512M" },
-	{ "firmware", ARG_FIRMWARE, true, false, "<firmware>",
-	  N_("Path to firmware that is loaded in an architectural specific way"), NULL },
-	{ "kernel", ARG_KERNEL, true, false, "<kernel>",
-	  N_("Path to kernel to load: an ELF vmlinux with a PVH entry point, or a bzImage"), NULL },
-	{ "initramfs", ARG_INITRAMFS, true, false, "<initramfs>", N_("Path to initramfs image"), NULL },
-	{ "cmdline", ARG_CMDLINE, true, false, "<cmdline>", N_("Kernel command line"), NULL },
-	{ "serial", ARG_SERIAL, true, false, "<serial>", N_("Control serial port: off|null|pty|tty|file=<path>"),
-	  "null" },
-	{ "console", ARG_CONSOLE, true, false, "<console>",
-	  N_("Control (virtio) console: off|null|pty|tty|file=<path>"), "tty" },
-	{ NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL },
-	{ "log-file", ARG_LOG_FILE, true, false, "<log-file>",
-	  N_("Log file. Standard error is used if not specified"), NULL },
-	{ "version", 'V', false, false, NULL, N_("Print version"), NULL },
-	{ "help", 'h', false, false, NULL, N_("Print help"), NULL },
+    {"cpus", ARG_CPUS, true, false, "<cpus>", N_("boot=<boot_vcpus>,max=<max_vcpus> (1-254)"), "boot=1"},
+    {"memory", ARG_MEMORY, true, false, "<memory>",
+     N_("Memory parameters \"size=<guest_memory_size>\" (bytes, or with a K, M or G suffix)"), "size=512M"},
+    {"firmware", ARG_FIRMWARE, true, false, "<firmware>",
+     N_("Path to firmware that is loaded in an architectural specific way"), NULL},
+    {"kernel", ARG_KERNEL, true, false, "<kernel>",
+     N_("Path to kernel to load: an ELF vmlinux with a PVH entry point, or a bzImage"), NULL},
+    {"initramfs", ARG_INITRAMFS, true, false, "<initramfs>", N_("Path to initramfs image"), NULL},
+    {"cmdline", ARG_CMDLINE, true, false, "<cmdline>", N_("Kernel command line"), NULL},
+    {"serial", ARG_SERIAL, true, false, "<serial>", N_("Control serial port: off|null|pty|tty|file=<path>"),
+     "null"},
+    {"console", ARG_CONSOLE, true, false, "<console>",
+     N_("Control (virtio) console: off|null|pty|tty|file=<path>"), "tty"},
+    {NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL},
+    {"log-file", ARG_LOG_FILE, true, false, "<log-file>",
+     N_("Log file. Standard error is used if not specified"), NULL},
+    {"version", 'V', false, false, NULL, N_("Print version"), NULL},
+    {"help", 'h', false, false, NULL, N_("Print help"), NULL},
 };
 
 /* Cloud Hypervisor options vmm-worker does not implement yet: named as such, not as typos. */
 static const char *const cli_unsupported[] = {
-	"platform",  "memory-zone", "disk",	 "net",		  "rng",	   "balloon",	    "fs",
-	"pmem",	     "device",	    "user-device", "vdpa",	  "vsock",	   "pvpanic",	    "numa",
-	"watchdog",  "api-socket",  "event-monitor", "restore",	  "seccomp",	   "tpm",	    "sgx-epc",
-	"debug-console", "landlock", "landlock-rules", "igvm",	  "host-data",	   "gdb",	    "fw-cfg-config",
-	"generic-vhost-user",
+    "platform",
+    "memory-zone",
+    "disk",
+    "net",
+    "rng",
+    "balloon",
+    "fs",
+    "pmem",
+    "device",
+    "user-device",
+    "vdpa",
+    "vsock",
+    "pvpanic",
+    "numa",
+    "watchdog",
+    "api-socket",
+    "event-monitor",
+    "restore",
+    "seccomp",
+    "tpm",
+    "sgx-epc",
+    "debug-console",
+    "landlock",
+    "landlock-rules",
+    "igvm",
+    "host-data",
+    "gdb",
+    "fw-cfg-config",
+    "generic-vhost-user",
 };
 
 static const struct cli_option *cli_option_by_val(int val)
@@ -122,7 +146,8 @@ int vmm_config_help(FILE *f)
 	return fflush(f) == 0 ? 0 : -errno;
 }
 
-static int set_string(char **target, const char *option, const char *value, bool allow_empty, char **ret_error)
+static int set_string(char **target, const char *option, const char *value, bool allow_empty,
+		      char **ret_error)
 {
 	char *copy;
 
@@ -137,13 +162,14 @@ static int set_string(char **target, const char *option, const char *value, bool
 	return 0;
 }
 
-static int handle_option(struct vmm_config *cfg, int c, const char *option, const char *arg, char **ret_error)
+static int handle_option(struct vmm_config *cfg, int c, const char *option, const char *arg,
+			 char **ret_error)
 {
 	switch (c) {
 	case ARG_CPUS:
-		return cpus_config_parse(&cfg->cpus, arg, ret_error);
+		return vmm_config_parse_cpus(cfg, arg, ret_error);
 	case ARG_MEMORY:
-		return memory_config_parse(&cfg->memory, arg, ret_error);
+		return vmm_config_parse_memory(cfg, arg, ret_error);
 	case ARG_FIRMWARE:
 		return set_string(&cfg->firmware, option, arg, false, ret_error);
 	case ARG_KERNEL:
@@ -192,12 +218,15 @@ static int unknown_option(int argc, char **argv, char **ret_error)
 
 		if (optopt == 0) {
 			for (size_t i = 0; i < ELEMENTSOF(cli_unsupported); i++)
-				if (strlen(cli_unsupported[i]) == len && strncmp(cli_unsupported[i], name, len) == 0)
-					return cli_error(ret_error, -EOPNOTSUPP,
-							 _("option '--%s' is not supported by vmm-worker yet"),
-							 cli_unsupported[i]);
-			return cli_error(ret_error, -EINVAL, _("unknown option '--%.*s' (see vmm-worker --help)"),
-					 (int)len, name);
+				if (strlen(cli_unsupported[i]) == len &&
+				    strncmp(cli_unsupported[i], name, len) == 0)
+					return cli_error(
+					    ret_error, -EOPNOTSUPP,
+					    _("option '--%s' is not supported by vmm-worker yet"),
+					    cli_unsupported[i]);
+			return cli_error(ret_error, -EINVAL,
+					 _("unknown option '--%.*s' (see vmm-worker --help)"), (int)len,
+					 name);
 		}
 	}
 
@@ -214,9 +243,9 @@ static int parse_argv(struct vmm_config *cfg, int argc, char **argv, char **ret_
 	for (size_t i = 0; i < ELEMENTSOF(cli_options); i++)
 		if (cli_options[i].name)
 			longopts[n++] = (struct option){
-				.name = cli_options[i].name,
-				.has_arg = cli_options[i].has_arg ? required_argument : no_argument,
-				.val = cli_options[i].val,
+			    .name = cli_options[i].name,
+			    .has_arg = cli_options[i].has_arg ? required_argument : no_argument,
+			    .val = cli_options[i].val,
 			};
 
 	/* '+': stop at the first non-option instead of reordering argv, so stray words are reported.
@@ -240,7 +269,8 @@ static int parse_argv(struct vmm_config *cfg, int argc, char **argv, char **ret_
 		if (c == ':') {
 			o = cli_option_by_val(optopt);
 			if (!o)
-				return cli_error(ret_error, -EINVAL, _("missing value for option (see vmm-worker --help)"));
+				return cli_error(ret_error, -EINVAL,
+						 _("missing value for option (see vmm-worker --help)"));
 			return cli_error(ret_error, -EINVAL, _("%s: missing value: expected %s %s"),
 					 cli_option_spelling(o, spelling), cli_option_spelling(o, spelling),
 					 o->metavar);
@@ -255,28 +285,30 @@ static int parse_argv(struct vmm_config *cfg, int argc, char **argv, char **ret_
 		separate = optarg && optind >= 2 && optarg == argv[optind - 1];
 
 		if (longindex >= 0) {
-			/* glibc accepts unambiguous abbreviations ("--kern"); Cloud Hypervisor does not, and a
-			 * new option could make an abbreviation that works today ambiguous tomorrow. */
+			/* glibc accepts unambiguous abbreviations ("--kern"); Cloud Hypervisor does not, and
+			 * a new option could make an abbreviation that works today ambiguous tomorrow. */
 			typed = argv[optind - (separate ? 2 : 1)] + 2;
 			if (strncmp(typed, o->name, strlen(o->name)) != 0 ||
 			    (typed[strlen(o->name)] != '\0' && typed[strlen(o->name)] != '=')) {
 				size_t len = strcspn(typed, "=");
 
 				return cli_error(ret_error, -EINVAL,
-						 _("unknown option '--%.*s' (did you mean '--%s'?)"), (int)len, typed,
-						 o->name);
+						 _("unknown option '--%.*s' (did you mean '--%s'?)"),
+						 (int)len, typed, o->name);
 			}
 		}
 
-		/* "--kernel --cmdline x" would take "--cmdline" as the kernel's path; Cloud Hypervisor refuses
-		 * values that look like options, and so do we (write --opt=-value to mean it). */
+		/* "--kernel --cmdline x" would take "--cmdline" as the kernel's path; Cloud Hypervisor
+		 * refuses values that look like options, and so do we (write --opt=-value to mean it). */
 		if (separate && optarg[0] == '-' && optarg[1] != '\0')
-			return cli_error(ret_error, -EINVAL, _("%s: missing value before '%s': expected %s %s"),
-					 spelling, optarg, spelling, o->metavar);
+			return cli_error(ret_error, -EINVAL,
+					 _("%s: missing value before '%s': expected %s %s"), spelling,
+					 optarg, spelling, o->metavar);
 
 		if (!o->repeatable) {
 			if (seen[o - cli_options])
-				return cli_error(ret_error, -EINVAL, _("%s: given more than once"), spelling);
+				return cli_error(ret_error, -EINVAL, _("%s: given more than once"),
+						 spelling);
 			seen[o - cli_options] = true;
 		}
 

@@ -21,8 +21,8 @@
 #define OUTPUT_SYNTAX "off|null|pty|tty|file=<path>"
 
 static const char *const output_mode_table[_OUTPUT_MODE_MAX] = {
-	[OUTPUT_MODE_OFF] = "off",   [OUTPUT_MODE_NULL] = "null", [OUTPUT_MODE_TTY] = "tty",
-	[OUTPUT_MODE_PTY] = "pty",   [OUTPUT_MODE_FILE] = "file",
+    [OUTPUT_MODE_OFF] = "off", [OUTPUT_MODE_NULL] = "null", [OUTPUT_MODE_TTY] = "tty",
+    [OUTPUT_MODE_PTY] = "pty", [OUTPUT_MODE_FILE] = "file",
 };
 
 const char *output_mode_to_string(enum output_mode m)
@@ -45,10 +45,11 @@ enum output_mode output_mode_from_string(const char *s)
 void vmm_config_init(struct vmm_config *cfg)
 {
 	*cfg = (struct vmm_config){
-		.cpus = { .boot = VMM_CPUS_DEFAULT, .max = VMM_CPUS_DEFAULT },
-		.memory = { .size = VMM_MEMORY_DEFAULT },
-		.serial = { .mode = OUTPUT_MODE_NULL },
-		.console = { .mode = OUTPUT_MODE_TTY },
+	    .cpus_boot = VMM_CPUS_DEFAULT,
+	    .cpus_max = VMM_CPUS_DEFAULT,
+	    .memory_size = VMM_MEMORY_DEFAULT,
+	    .serial = {.mode = OUTPUT_MODE_NULL},
+	    .console = {.mode = OUTPUT_MODE_TTY},
 	};
 }
 
@@ -79,14 +80,14 @@ enum log_level vmm_config_log_level(const struct vmm_config *cfg)
 
 enum { CPUS_BOOT, CPUS_MAX };
 static const struct option_key cpus_keys[] = {
-	[CPUS_BOOT] = { "boot" },
-	[CPUS_MAX] = { "max" },
-	{ "topology", .unsupported = true },
-	{ "kvm_hyperv", .unsupported = true },
-	{ "max_phys_bits", .unsupported = true },
-	{ "affinity", .unsupported = true },
-	{ "features", .unsupported = true },
-	{ "nested", .unsupported = true },
+    [CPUS_BOOT] = {"boot"},
+    [CPUS_MAX] = {"max"},
+    {"topology", .unsupported = true},
+    {"kvm_hyperv", .unsupported = true},
+    {"max_phys_bits", .unsupported = true},
+    {"affinity", .unsupported = true},
+    {"features", .unsupported = true},
+    {"nested", .unsupported = true},
 };
 
 static int parse_cpu_count(const char *key, const char *value, unsigned *ret, char **ret_error)
@@ -100,7 +101,7 @@ static int parse_cpu_count(const char *key, const char *value, unsigned *ret, ch
 	return 0;
 }
 
-int cpus_config_parse(struct cpus_config *cpus, const char *s, char **ret_error)
+int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_error)
 {
 	char *v[ELEMENTSOF(cpus_keys)];
 	unsigned boot = VMM_CPUS_DEFAULT, max;
@@ -116,14 +117,16 @@ int cpus_config_parse(struct cpus_config *cpus, const char *s, char **ret_error)
 	if (r >= 0 && v[CPUS_MAX])
 		r = parse_cpu_count("max", v[CPUS_MAX], &max, ret_error);
 	if (r >= 0 && max < boot)
-		r = cli_error(ret_error, -EINVAL, _("--cpus: max=%u is lower than boot=%u: max must be at least boot"),
-			      max, boot);
+		r = cli_error(ret_error, -EINVAL,
+			      _("--cpus: max=%u is lower than boot=%u: max must be at least boot"), max,
+			      boot);
 
 	option_values_free(v, ELEMENTSOF(cpus_keys));
 	if (r < 0)
 		return r;
 
-	*cpus = (struct cpus_config){ .boot = boot, .max = max };
+	cfg->cpus_boot = boot;
+	cfg->cpus_max = max;
 	return 0;
 }
 
@@ -131,42 +134,44 @@ int cpus_config_parse(struct cpus_config *cpus, const char *s, char **ret_error)
 
 enum { MEMORY_SIZE };
 static const struct option_key memory_keys[] = {
-	[MEMORY_SIZE] = { "size" },
-	{ "file", .unsupported = true },
-	{ "mergeable", .unsupported = true },
-	{ "shared", .unsupported = true },
-	{ "hugepages", .unsupported = true },
-	{ "hugepage_size", .unsupported = true },
-	{ "hotplug_method", .unsupported = true },
-	{ "hotplug_size", .unsupported = true },
-	{ "hotplugged_size", .unsupported = true },
-	{ "prefault", .unsupported = true },
-	{ "thp", .unsupported = true },
+    [MEMORY_SIZE] = {"size"},
+    {"file", .unsupported = true},
+    {"mergeable", .unsupported = true},
+    {"shared", .unsupported = true},
+    {"hugepages", .unsupported = true},
+    {"hugepage_size", .unsupported = true},
+    {"hotplug_method", .unsupported = true},
+    {"hotplug_size", .unsupported = true},
+    {"hotplugged_size", .unsupported = true},
+    {"prefault", .unsupported = true},
+    {"thp", .unsupported = true},
 };
 
 /* text is the size as the user wrote it, so the message quotes it back. */
 static int check_memory_size(uint64_t size, const char *text, char **ret_error)
 {
 	if (size < VMM_MEMORY_MIN)
-		return cli_error(ret_error, -ERANGE, _("--memory: size=%s is too small (at least %lluM)"), text,
-				 VMM_MEMORY_MIN >> 20);
+		return cli_error(ret_error, -ERANGE, _("--memory: size=%s is too small (at least %lluM)"),
+				 text, VMM_MEMORY_MIN >> 20);
 	if (size > VMM_MEMORY_MAX)
-		return cli_error(ret_error, -ERANGE, _("--memory: size=%s is too large (at most %lluG)"), text,
-				 VMM_MEMORY_MAX >> 30);
+		return cli_error(ret_error, -ERANGE, _("--memory: size=%s is too large (at most %lluG)"),
+				 text, VMM_MEMORY_MAX >> 30);
 	if (size % VMM_MEMORY_ALIGN != 0)
-		return cli_error(ret_error, -EINVAL,
-				 _("--memory: size=%s is not a multiple of 4K, the page size (e.g. size=%lluK)"), text,
-				 (unsigned long long)ALIGN_UP(size, VMM_MEMORY_ALIGN) >> 10);
+		return cli_error(
+		    ret_error, -EINVAL,
+		    _("--memory: size=%s is not a multiple of 4K, the page size (e.g. size=%lluK)"), text,
+		    (unsigned long long)ALIGN_UP(size, VMM_MEMORY_ALIGN) >> 10);
 	return 0;
 }
 
-int memory_config_parse(struct memory_config *memory, const char *s, char **ret_error)
+int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error)
 {
 	char *v[ELEMENTSOF(memory_keys)];
 	uint64_t size = VMM_MEMORY_DEFAULT;
 	int r;
 
-	r = option_list_parse("--memory", MEMORY_SYNTAX, s, memory_keys, ELEMENTSOF(memory_keys), v, ret_error);
+	r = option_list_parse("--memory", MEMORY_SYNTAX, s, memory_keys, ELEMENTSOF(memory_keys), v,
+			      ret_error);
 	if (r < 0)
 		return r;
 
@@ -186,31 +191,31 @@ int memory_config_parse(struct memory_config *memory, const char *s, char **ret_
 	if (r < 0)
 		return r;
 
-	*memory = (struct memory_config){ .size = size };
+	cfg->memory_size = size;
 	return 0;
 }
 
 /* --serial, --console */
 
 static const struct option_key serial_keys[] = {
-	{ "off", .valueless = true },
-	{ "null", .valueless = true },
-	{ "tty", .valueless = true },
-	{ "pty", .valueless = true },
-	{ "file" },
-	{ "socket", .unsupported = true },
+    {"off", .valueless = true},
+    {"null", .valueless = true},
+    {"tty", .valueless = true},
+    {"pty", .valueless = true},
+    {"file"},
+    {"socket", .unsupported = true},
 };
 
 static const struct option_key console_keys[] = {
-	{ "off", .valueless = true },
-	{ "null", .valueless = true },
-	{ "tty", .valueless = true },
-	{ "pty", .valueless = true },
-	{ "file" },
-	{ "iommu", .unsupported = true },
-	{ "id", .unsupported = true },
-	{ "pci_segment", .unsupported = true },
-	{ "pci_device_id", .unsupported = true },
+    {"off", .valueless = true},
+    {"null", .valueless = true},
+    {"tty", .valueless = true},
+    {"pty", .valueless = true},
+    {"file"},
+    {"iommu", .unsupported = true},
+    {"id", .unsupported = true},
+    {"pci_segment", .unsupported = true},
+    {"pci_device_id", .unsupported = true},
 };
 
 #define OUTPUT_KEYS_MAX MAX(ELEMENTSOF(serial_keys), ELEMENTSOF(console_keys))
@@ -240,12 +245,12 @@ static int output_config_parse(struct output_config *out, const char *option, co
 	}
 
 	if (n_modes != 1)
-		r = cli_error(ret_error, -EINVAL, _("%s: '%s' names %s output mode: expected one of %s"), option, s,
-			      n_modes == 0 ? _("no") : _("more than one"), OUTPUT_SYNTAX);
+		r = cli_error(ret_error, -EINVAL, _("%s: '%s' names %s output mode: expected one of %s"),
+			      option, s, n_modes == 0 ? _("no") : _("more than one"), OUTPUT_SYNTAX);
 	else
 		*out = (struct output_config){
-			.mode = mode,
-			.path = mode == OUTPUT_MODE_FILE ? TAKE_PTR(v[which]) : NULL,
+		    .mode = mode,
+		    .path = mode == OUTPUT_MODE_FILE ? TAKE_PTR(v[which]) : NULL,
 		};
 
 	option_values_free(v, n_keys);
@@ -267,13 +272,14 @@ int output_config_parse_console(struct output_config *out, const char *s, char *
 static int validate_output(const struct output_config *out, const char *option, char **ret_error)
 {
 	if (!output_mode_to_string(out->mode))
-		return cli_error(ret_error, -EINVAL, _("%s: invalid output mode %d: expected %s"), option, out->mode,
-				 OUTPUT_SYNTAX);
+		return cli_error(ret_error, -EINVAL, _("%s: invalid output mode %d: expected %s"), option,
+				 out->mode, OUTPUT_SYNTAX);
 	if (out->mode == OUTPUT_MODE_FILE && (!out->path || !*out->path))
-		return cli_error(ret_error, -EINVAL, _("%s: file mode needs a path: expected file=<path>"), option);
+		return cli_error(ret_error, -EINVAL, _("%s: file mode needs a path: expected file=<path>"),
+				 option);
 	if (out->mode != OUTPUT_MODE_FILE && out->path)
-		return cli_error(ret_error, -EINVAL, _("%s: a path only goes with file=<path>, not with %s"), option,
-				 output_mode_to_string(out->mode));
+		return cli_error(ret_error, -EINVAL, _("%s: a path only goes with file=<path>, not with %s"),
+				 option, output_mode_to_string(out->mode));
 	return 0;
 }
 
@@ -286,25 +292,28 @@ int vmm_config_validate(struct vmm_config *cfg, char **ret_error)
 				 _("--kernel is required (or --firmware): give the kernel to boot, e.g. "
 				   "--kernel ./vmlinux"));
 	if (cfg->kernel && cfg->firmware)
-		return cli_error(ret_error, -EINVAL,
-				 _("--kernel and --firmware cannot be combined: boot either a kernel or a firmware"));
+		return cli_error(
+		    ret_error, -EINVAL,
+		    _("--kernel and --firmware cannot be combined: boot either a kernel or a firmware"));
 	if (cfg->kernel && cfg->cmdline && strlen(cfg->cmdline) >= LAYOUT_CMDLINE_MAX)
 		return cli_error(ret_error, -E2BIG, _("--cmdline: %zu bytes is too long (at most %llu)"),
 				 strlen(cfg->cmdline), LAYOUT_CMDLINE_MAX - 1);
 
-	if (cfg->cpus.boot < 1 || cfg->cpus.boot > VMM_CPUS_MAX || cfg->cpus.max > VMM_CPUS_MAX)
-		return cli_error(ret_error, -ERANGE, _("--cpus: boot=%u,max=%u is out of range: expected %s"),
-				 cfg->cpus.boot, cfg->cpus.max, CPUS_SYNTAX);
-	if (cfg->cpus.max < cfg->cpus.boot)
-		return cli_error(ret_error, -EINVAL, _("--cpus: max=%u is lower than boot=%u: max must be at least boot"),
-				 cfg->cpus.max, cfg->cpus.boot);
+	if (cfg->cpus_boot < 1 || cfg->cpus_boot > VMM_CPUS_MAX || cfg->cpus_max > VMM_CPUS_MAX)
+		return cli_error(ret_error, -ERANGE,
+				 _("--cpus: boot=%u,max=%u is out of range: expected %s"), cfg->cpus_boot,
+				 cfg->cpus_max, CPUS_SYNTAX);
+	if (cfg->cpus_max < cfg->cpus_boot)
+		return cli_error(ret_error, -EINVAL,
+				 _("--cpus: max=%u is lower than boot=%u: max must be at least boot"),
+				 cfg->cpus_max, cfg->cpus_boot);
 
-	if (cfg->memory.size < VMM_MEMORY_MIN || cfg->memory.size > VMM_MEMORY_MAX ||
-	    cfg->memory.size % VMM_MEMORY_ALIGN != 0) {
+	if (cfg->memory_size < VMM_MEMORY_MIN || cfg->memory_size > VMM_MEMORY_MAX ||
+	    cfg->memory_size % VMM_MEMORY_ALIGN != 0) {
 		char text[32];
 
-		snprintf(text, sizeof(text), "%llu", (unsigned long long)cfg->memory.size);
-		return check_memory_size(cfg->memory.size, text, ret_error);
+		snprintf(text, sizeof(text), "%llu", (unsigned long long)cfg->memory_size);
+		return check_memory_size(cfg->memory_size, text, ret_error);
 	}
 
 	r = validate_output(&cfg->serial, "--serial", ret_error);
@@ -314,9 +323,10 @@ int vmm_config_validate(struct vmm_config *cfg, char **ret_error)
 	if (r < 0)
 		return r;
 	if (cfg->serial.mode == OUTPUT_MODE_TTY && cfg->console.mode == OUTPUT_MODE_TTY)
-		return cli_error(ret_error, -EINVAL,
-				 _("--serial tty and --console tty cannot share the terminal: add --console off "
-				   "(or --console null)"));
+		return cli_error(
+		    ret_error, -EINVAL,
+		    _("--serial tty and --console tty cannot share the terminal: add --console off "
+		      "(or --console null)"));
 
 	if (cfg->firmware) {
 		/* Cloud Hypervisor ignores them too rather than failing, so its command lines work. */

@@ -40,15 +40,6 @@ struct output_config {
 	char *path; /* OUTPUT_MODE_FILE only, else NULL */
 };
 
-struct cpus_config {
-	unsigned boot; /* 1..VMM_CPUS_MAX */
-	unsigned max;  /* boot..VMM_CPUS_MAX; above boot leaves room for hot-plug */
-};
-
-struct memory_config {
-	uint64_t size; /* bytes, VMM_MEMORY_MIN..VMM_MEMORY_MAX, multiple of VMM_MEMORY_ALIGN */
-};
-
 struct vmm_config {
 	/* Boot payload: exactly one of kernel and firmware. */
 	char *kernel;
@@ -56,8 +47,10 @@ struct vmm_config {
 	char *cmdline; /* NULL when not given: boot with an empty command line */
 	char *firmware;
 
-	struct cpus_config cpus;
-	struct memory_config memory;
+	unsigned cpus_boot;   /* --cpus boot=: 1..VMM_CPUS_MAX */
+	unsigned cpus_max;    /* --cpus max=: cpus_boot..VMM_CPUS_MAX; above boot leaves room for hot-plug */
+	uint64_t memory_size; /* --memory size=: bytes, VMM_MEMORY_MIN..VMM_MEMORY_MAX, a multiple of
+			       * VMM_MEMORY_ALIGN */
 
 	struct output_config serial;  /* default null */
 	struct output_config console; /* default tty */
@@ -81,9 +74,9 @@ void vmm_config_init(struct vmm_config *cfg);
 int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv, char **ret_error);
 
 /* One option's value, as in "--cpus boot=2,max=4"; same returns and messages as
- * vmm_config_parse(). The target is only written on success. */
-int cpus_config_parse(struct cpus_config *cpus, const char *s, char **ret_error);
-int memory_config_parse(struct memory_config *memory, const char *s, char **ret_error);
+ * vmm_config_parse(). What they fill is only written on success. */
+int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_error);
+int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error);
 int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
 

@@ -104,13 +104,14 @@ static int unknown_key(const char *option, const char *key, const struct option_
 		return -ENOMEM;
 	if (unsupported)
 		return cli_error(ret_error, -EOPNOTSUPP,
-				 _("%s: parameter '%s' is not supported by vmm-worker yet (supported: %s)"), option,
-				 key, known);
-	return cli_error(ret_error, -EINVAL, _("%s: unknown parameter '%s' (known: %s)"), option, key, known);
+				 _("%s: parameter '%s' is not supported by vmm-worker yet (supported: %s)"),
+				 option, key, known);
+	return cli_error(ret_error, -EINVAL, _("%s: unknown parameter '%s' (known: %s)"), option, key,
+			 known);
 }
 
-static int parse_element(const char *option, const char *syntax, char *element, const struct option_key *keys,
-			 size_t n_keys, char **values, char **ret_error)
+static int parse_element(const char *option, const char *syntax, char *element,
+			 const struct option_key *keys, size_t n_keys, char **values, char **ret_error)
 {
 	const struct option_key *k = NULL;
 	char *key, *value = NULL, *eq;
@@ -125,10 +126,11 @@ static int parse_element(const char *option, const char *syntax, char *element, 
 
 	if (!*key) {
 		if (value)
-			return cli_error(ret_error, -EINVAL, _("%s: parameter name missing before '=%s': expected %s"),
-					 option, value, syntax);
-		return cli_error(ret_error, -EINVAL, _("%s: empty parameter (stray comma?): expected %s"), option,
-				 syntax);
+			return cli_error(ret_error, -EINVAL,
+					 _("%s: parameter name missing before '=%s': expected %s"), option,
+					 value, syntax);
+		return cli_error(ret_error, -EINVAL, _("%s: empty parameter (stray comma?): expected %s"),
+				 option, syntax);
 	}
 
 	for (i = 0; i < n_keys; i++)
@@ -141,20 +143,23 @@ static int parse_element(const char *option, const char *syntax, char *element, 
 	if (k->unsupported)
 		return unknown_key(option, key, keys, n_keys, true, ret_error);
 	if (values[i])
-		return cli_error(ret_error, -EINVAL, _("%s: parameter '%s' given more than once"), option, key);
+		return cli_error(ret_error, -EINVAL, _("%s: parameter '%s' given more than once"), option,
+				 key);
 
 	if (k->valueless) {
 		if (value)
-			return cli_error(ret_error, -EINVAL, _("%s: '%s' takes no value: expected %s"), option, key,
-					 syntax);
+			return cli_error(ret_error, -EINVAL, _("%s: '%s' takes no value: expected %s"),
+					 option, key, syntax);
 		value = "";
 	} else {
 		if (!value)
-			return cli_error(ret_error, -EINVAL, _("%s: parameter '%s' needs a value: expected %s"),
-					 option, key, syntax);
+			return cli_error(ret_error, -EINVAL,
+					 _("%s: parameter '%s' needs a value: expected %s"), option, key,
+					 syntax);
 		if (!*value)
-			return cli_error(ret_error, -EINVAL, _("%s: parameter '%s' has an empty value: expected %s"),
-					 option, key, syntax);
+			return cli_error(ret_error, -EINVAL,
+					 _("%s: parameter '%s' has an empty value: expected %s"), option,
+					 key, syntax);
 	}
 
 	values[i] = strdup(value);
@@ -182,8 +187,9 @@ int option_list_parse(const char *option, const char *syntax, const char *s, con
 
 	n = split_elements(p);
 	if (n < 0)
-		return cli_error(ret_error, -EINVAL, _("%s: unbalanced brackets or quotes in '%s': expected %s"),
-				 option, s, syntax);
+		return cli_error(ret_error, -EINVAL,
+				 _("%s: unbalanced brackets or quotes in '%s': expected %s"), option, s,
+				 syntax);
 
 	for (int i = 0; i < n; i++) {
 		char *next = p + strlen(p) + 1; /* before parse_element() cuts p at its '=' */
