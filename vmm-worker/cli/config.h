@@ -27,7 +27,7 @@ enum output_mode {
 	OUTPUT_MODE_NULL, /* device present, output discarded, no input */
 	OUTPUT_MODE_TTY,  /* our stdin/stdout */
 	OUTPUT_MODE_PTY,  /* a new pseudo-terminal whose name the VMM reports */
-	OUTPUT_MODE_FILE, /* output appended to path, no input */
+	OUTPUT_MODE_FILE, /* output written to path (created or truncated, as CH), no input */
 	_OUTPUT_MODE_MAX,
 	_OUTPUT_MODE_INVALID = -EINVAL,
 };
