@@ -14,8 +14,13 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define ALIGN_UP(x, a) ((((x) + (a) - 1) / (a)) * (a))
 #define ALIGN_DOWN(x, a) (((x) / (a)) * (a))
+/* GLib defines the same two; keep whichever came first. */
+#ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 /* Hand over ownership: returns the value and leaves NULL / -1 behind for the cleanup handler. */
 #define TAKE_PTR(p)                                                                                \

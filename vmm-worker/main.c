@@ -64,10 +64,14 @@ static int open_output(const char *option, const struct output_config *out, int 
 		*ret_fd = fd;
 		return 0;
 	}
+	case OUTPUT_MODE_PTY:
+	case _OUTPUT_MODE_MAX:
+	case _OUTPUT_MODE_INVALID:
 	default:
-		return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet", option,
-				       output_mode_to_string(out->mode));
+		break;
 	}
+	return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet; use tty, file=PATH, null or off",
+			       option, output_mode_to_string(out->mode));
 }
 
 struct loop_ctx {
@@ -165,7 +169,7 @@ int main(int argc, char **argv)
 	if (r > 0)
 		return EXIT_SUCCESS;
 
-	log_set_level(cfg.verbosity >= 2 ? LOG_LEVEL_DEBUG : cfg.verbosity == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_WARNING);
+	log_set_level(vmm_config_log_level(&cfg));
 	if (cfg.log_file) {
 		r = log_open_file(cfg.log_file);
 		if (r < 0) {

@@ -12,6 +12,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/regs.h"
+#include "cli/config.h"
 #include "log.h"
 #include "memory/guest-memory.h"
 #include "vcpu.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
