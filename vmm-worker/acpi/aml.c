@@ -377,10 +377,8 @@ int aml_name_string(struct aml *a, const char *path)
 	else
 		while (*p == '^')
 			p++;
-	r = aml_append_raw(a, path, (size_t)(p - path));
-	if (r < 0)
-		return r;
 
+	/* Validate everything before emitting anything. */
 	segs = p;
 	while (*p) {
 		int n = name_segment_len(p);
@@ -394,6 +392,9 @@ int aml_name_string(struct aml *a, const char *path)
 	if (n_segs > UINT8_MAX)
 		return aml_fail(a, -EINVAL);
 
+	r = aml_append_raw(a, path, (size_t)(segs - path)); /* RootChar or ParentPrefixChars */
+	if (r < 0)
+		return r;
 	if (n_segs == 0)
 		return aml_emit_byte(a, OP_ZERO); /* NullName */
 	if (n_segs == 2)
