@@ -89,8 +89,9 @@ static void on_irq(void *opaque, bool level)
 	if (level) {
 		u->rising++;
 		u->irr = true;
-	} else
+	} else {
 		u->falling++;
+	}
 }
 
 static void uart_setup(struct uart *u)

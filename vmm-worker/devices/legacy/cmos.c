@@ -307,11 +307,12 @@ static void cmos_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len
 	if (len != 1 || offset > 1) {
 		memset(data, 0xff, len);
 		cmos_count_bad(c, offset, len);
-	} else if (offset == 0)
+	} else if (offset == 0) {
 		/* the index register is write-only */
 		data[0] = 0xff;
-	else
+	} else {
 		data[0] = cmos_read_reg(c, c->index);
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -320,13 +321,14 @@ static void cmos_write(void *opaque, uint64_t offset, const uint8_t *data, uint3
 	struct cmos *c = opaque;
 
 	pthread_mutex_lock(&c->lock);
-	if (len != 1 || offset > 1)
+	if (len != 1 || offset > 1) {
 		cmos_count_bad(c, offset, len);
-	else if (offset == 0) {
+	} else if (offset == 0) {
 		c->index = data[0] & CMOS_INDEX_MASK;
 		c->stats.nmi_disabled = data[0] & CMOS_NMI_DISABLE;
-	} else
+	} else {
 		cmos_write_reg(c, c->index, data[0]);
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -35,8 +35,9 @@ static void debug_port_read(void *opaque, uint64_t offset, uint8_t *data, uint32
 	if (len != 1 || offset != 0) {
 		memset(data, 0xff, len);
 		d->stats.bad_accesses++;
-	} else
+	} else {
 		data[0] = d->stats.last;
+	}
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -55,7 +56,8 @@ static void debug_port_write(void *opaque, uint64_t offset, const uint8_t *data,
 		d->stats.written = true;
 		d->stats.last_ms = debug_port_elapsed_ms(d);
 		if (changed)
-			log_debug("boot progress 0x%02x at %llu ms", data[0], (unsigned long long)d->stats.last_ms);
+			log_debug("boot progress 0x%02x at %llu ms", data[0],
+				  (unsigned long long)d->stats.last_ms);
 	}
 	pthread_mutex_unlock(&d->lock);
 }

@@ -39,8 +39,9 @@ static void ged_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len)
 		memcpy(data, &v, sizeof(v));
 		g->pending = 0;
 		g->stats.reads++;
-	} else
+	} else {
 		ged_count_bad(g, offset, len);
+	}
 	pthread_mutex_unlock(&g->lock);
 }
 

@@ -66,8 +66,10 @@ static void i8042_cmd_read(void *opaque, uint64_t offset, uint8_t *data, uint32_
 	if (len != 1 || offset != 0) {
 		memset(data, 0xff, len);
 		i8042_count_bad(k, "command", len);
-	} else
-		data[0] = I8042_STATUS_SYS | I8042_STATUS_UNLOCKED | (k->last_was_cmd ? I8042_STATUS_CMD : 0);
+	} else {
+		data[0] = I8042_STATUS_SYS | I8042_STATUS_UNLOCKED |
+			  (k->last_was_cmd ? I8042_STATUS_CMD : 0);
+	}
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -77,9 +79,9 @@ static void i8042_cmd_write(void *opaque, uint64_t offset, const uint8_t *data, 
 	bool reset = false;
 
 	pthread_mutex_lock(&k->lock);
-	if (len != 1 || offset != 0)
+	if (len != 1 || offset != 0) {
 		i8042_count_bad(k, "command", len);
-	else {
+	} else {
 		k->stats.commands++;
 		k->last_was_cmd = true;
 		if (data[0] == I8042_CMD_PULSE_RESET) {

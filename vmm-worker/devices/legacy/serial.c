@@ -508,7 +508,8 @@ static void serial_setup_output(struct serial *s, const struct stat *st)
 		}
 		close(fd);
 	}
-	log_debug("serial: cannot reopen output fd %d non-blocking (%m), polling before each write", s->out_fd);
+	log_debug("serial: cannot reopen output fd %d non-blocking (%m), polling before each write",
+		  s->out_fd);
 	s->out_poll_first = true;
 }
 
