@@ -62,6 +62,8 @@ struct cmos {
 	int64_t offset_s;
 	bool frozen;       /* register B SET: updates stopped, the time registers hold set_tm */
 	struct tm set_tm;
+	void (*clock)(void *opaque, struct timespec *ret);
+	void *clock_opaque;
 	struct cmos_stats stats;
 };
 
@@ -108,9 +110,15 @@ static int cmos_decode_hour(const struct cmos *c, uint8_t v)
 	return (h % 12) + ((v & RTC_HOURS_PM) ? 12 : 0);
 }
 
-static void cmos_now(struct timespec *ts)
+static void cmos_now(const struct cmos *c, struct timespec *ts)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
+	if (c->clock)
+		c->clock(c->clock_opaque, ts);
+	else
+		clock_gettime(CLOCK_REALTIME, ts);
+	/* whatever a clock callback says, keep the nanoseconds in range */
+	if (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
+		ts->tv_nsec = 0;
 }
 
 static void cmos_guest_tm(const struct cmos *c, const struct timespec *now, struct tm *tm)
@@ -144,11 +152,11 @@ static uint8_t cmos_read_reg(struct cmos *c, uint8_t idx)
 	case RTC_MONTH:
 	case RTC_YEAR:
 	case RTC_CENTURY:
-		cmos_now(&now);
+		cmos_now(c, &now);
 		cmos_guest_tm(c, &now, &tm);
 		break;
 	case RTC_REG_A:
-		cmos_now(&now);
+		cmos_now(c, &now);
 		return (c->mem[RTC_REG_A] & ~RTC_REG_A_UIP) | (cmos_uip(c, &now) ? RTC_REG_A_UIP : 0);
 	case RTC_REG_C:
 		return 0;
@@ -198,7 +206,7 @@ static void cmos_write_time(struct cmos *c, uint8_t idx, uint8_t v)
 	if (idx == RTC_DAY_OF_WEEK)
 		return;
 
-	cmos_now(&now);
+	cmos_now(c, &now);
 	cmos_guest_tm(c, &now, &tm);
 	year = tm.tm_year + 1900;
 	val = idx == RTC_HOURS ? cmos_decode_hour(c, v) : cmos_decode(c, v);
@@ -270,7 +278,7 @@ static void cmos_write_reg(struct cmos *c, uint8_t idx, uint8_t v)
 		c->mem[RTC_REG_A] = v & ~RTC_REG_A_UIP;
 		break;
 	case RTC_REG_B:
-		cmos_now(&now);
+		cmos_now(c, &now);
 		if ((v & RTC_REG_B_SET) && !c->frozen) {
 			cmos_guest_tm(c, &now, &c->set_tm);
 			c->frozen = true;
@@ -336,6 +344,14 @@ const struct bus_ops cmos_ops = {
 	.read = cmos_read,
 	.write = cmos_write,
 };
+
+void cmos_set_clock(struct cmos *c, void (*clock)(void *opaque, struct timespec *ret), void *opaque)
+{
+	pthread_mutex_lock(&c->lock);
+	c->clock = clock;
+	c->clock_opaque = opaque;
+	pthread_mutex_unlock(&c->lock);
+}
 
 void cmos_get_stats(struct cmos *c, struct cmos_stats *ret)
 {

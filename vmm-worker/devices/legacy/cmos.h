@@ -11,6 +11,7 @@
 
 struct bus_ops;
 struct cmos;
+struct timespec;
 
 struct cmos_stats {
 	int64_t time_offset_s; /* guest clock minus host UTC clock, seconds */
@@ -30,6 +31,9 @@ static inline void cmos_freep(struct cmos **p)
 		*p = cmos_free(*p);
 }
 
+/* Replaces the host UTC clock (CLOCK_REALTIME) the RTC follows; NULL restores it. For tests, and
+ * for a VMM that restores a guest's clock from elsewhere. Called under the device lock. */
+void cmos_set_clock(struct cmos *c, void (*clock)(void *opaque, struct timespec *ret), void *opaque);
 void cmos_get_stats(struct cmos *c, struct cmos_stats *ret);
 
 extern const struct bus_ops cmos_ops;
