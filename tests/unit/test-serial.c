@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -789,6 +791,62 @@ static void test_output_errors(void)
 	g_assert_null(serial_free(NULL));
 }
 
+/* A tty (here a pty) is the usual output: reopened non-blocking, so a terminal that stops reading
+ * costs a bounded wait and drops, while the caller's own descriptor keeps its flags. */
+static void test_tty_output(void)
+{
+	struct uart u;
+	struct serial_stats st;
+	struct termios tio;
+	char buf[65536];
+	int master, slave, flags;
+	int64_t start;
+	ssize_t n;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+		g_test_skip("no pseudo-terminals here");
+		return;
+	}
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	g_assert_cmpint(slave, >=, 0);
+	g_assert_cmpint(tcgetattr(slave, &tio), ==, 0);
+	cfmakeraw(&tio);
+	g_assert_cmpint(tcsetattr(slave, TCSANOW, &tio), ==, 0);
+	flags = fcntl(slave, F_GETFL);
+
+	uart_setup(&u);
+	u.s = serial_free(u.s);
+	g_assert_cmpint(serial_new(slave, on_irq, &u, &u.s), ==, 0);
+	u.bus = (struct bus){};
+	g_assert_cmpint(bus_register(&u.bus, PORT_COM1, PORT_COM1_LEN, &serial_ops, u.s, "serial"), ==, 0);
+	/* the caller's descriptor is left as it was */
+	g_assert_cmpint(fcntl(slave, F_GETFL), ==, flags);
+
+	for (const char *p = "tty ok\n"; *p; p++)
+		out(&u, UART_TX, *p);
+	/* the pty hands the bytes over asynchronously, maybe in pieces */
+	for (size_t got = 0; got < 7; got += n) {
+		n = read(master, buf + got, sizeof(buf) - got);
+		g_assert_cmpint(n, >, 0);
+		if (got + n >= 7)
+			g_assert_cmpmem(buf, got + n, "tty ok\n", 7);
+	}
+
+	/* nobody reads the terminal: bounded time, then drops */
+	start = mono_ms();
+	for (int i = 0; i < 300000; i++)
+		out(&u, UART_TX, 't');
+	g_assert_cmpint(mono_ms() - start, <, 3000);
+	serial_get_stats(u.s, &st);
+	g_assert_cmpuint(st.dropped, >, 0);
+	g_assert_cmpuint(st.tx_bytes, ==, 7 + 300000);
+
+	uart_teardown(&u);
+	close(slave);
+	close(master);
+}
+
 struct writer {
 	struct uart *u;
 	unsigned n;
@@ -855,6 +913,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/serial/divisor-latch", test_divisor_latch);
 	g_test_add_func("/serial/hostile", test_hostile);
 	g_test_add_func("/serial/output-errors", test_output_errors);
+	g_test_add_func("/serial/tty-output", test_tty_output);
 	g_test_add_func("/serial/concurrent", test_concurrent);
 	return g_test_run();
 }
