@@ -55,8 +55,8 @@ void vcpu_report_fatal(struct vcpu *v, const char *what)
 	uint8_t insn[INSN_MAX_BYTES];
 	size_t len;
 	if (read_insn(v, &regs, &sregs, insn, &len) >= 0)
-		for (size_t i = 0; i < len; i++)
-			snprintf(bytes + i * 3, sizeof(bytes) - i * 3, "%s%02x", i ? " " : "", insn[i]);
+		for (size_t i = 0, n = 0; i < len; i++)
+			n += snprintf(bytes + n, sizeof(bytes) - n, "%s%02x", i ? " " : "", insn[i]);
 
 	log_error("vCPU %u: %s at RIP 0x%llx (%s, CS base 0x%llx); instruction bytes: %s", v->index, what,
 		  (unsigned long long)regs.rip, cpu_mode(&sregs), (unsigned long long)sregs.cs.base, bytes);

@@ -126,7 +126,7 @@ expect_error "an empty initramfs is refused" 1 "initramfs" --kernel "$work/hello
 expect_error "an unknown option is named" 2 "unknown option '--bogus'" --kernel "$work/hello.elf" --bogus
 expect_error "a bad --cpus value names the option and the syntax" 2 "--cpus.*boot=" --kernel "$work/hello.elf" --cpus boot=x
 expect_error "a bad --memory value names the option" 2 "--memory" --kernel "$work/hello.elf" --memory size=lots
-expect_error "too much memory for the host is refused" 1 "memory" --kernel "$work/hello.elf" --memory size=100000G
+expect_error "more memory than the VMM can address is refused" 2 "--memory.*too large" --kernel "$work/hello.elf" --memory size=100000G
 expect_error "an unwritable --serial file is named" 2 "/nonexistent-dir/x" \
 	--kernel "$work/hello.elf" --serial file=/nonexistent-dir/x
 

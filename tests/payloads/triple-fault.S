@@ -1,4 +1,4 @@
-/* Loads an empty IDT and raises an exception: the CPU cannot deliver it and shuts down (triple
+/* Loads an empty IDT and executes an undefined opcode: the CPU cannot deliver it and shuts down (triple
  * fault). The VMM must report it and exit non-zero. */
 #include "payload.h"
 
@@ -11,7 +11,7 @@ pvh_start:
 	mov $msg, %esi
 	call puts
 	lidt idt_empty
-	int3
+	ud2
 1:	jmp 1b
 
 	define_puts
