@@ -2,14 +2,7 @@
  * still stop cleanly on SIGTERM. */
 #include "payload.h"
 
-	.code32
-	.text
-	.globl pvh_start
-pvh_start:
-	pvh_note pvh_start
-	mov $0x8000, %esp
-	mov $msg, %esi
-	call puts
+	payload_start msg
 	cli
 1:	hlt
 	jmp 1b

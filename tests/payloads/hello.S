@@ -3,16 +3,9 @@
  * "boot, talk, power off" path with no kernel involved. */
 #include "payload.h"
 
-	.code32
-	.text
-	.globl pvh_start
-pvh_start:
-	pvh_note pvh_start
-	mov $0x8000, %esp
+	payload_start msg
 	mov $0x01, %al
 	out %al, $PORT_DEBUG
-	mov $msg, %esi
-	call puts
 
 	/* No PCI host bridge yet: configuration reads must come back as all-ones. */
 	mov $PORT_PCI_CONFIG_ADDRESS, %dx

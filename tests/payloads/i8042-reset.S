@@ -1,14 +1,7 @@
 /* Asks for a reset the way old kernels do, by pulsing the i8042 reset line (command 0xfe). */
 #include "payload.h"
 
-	.code32
-	.text
-	.globl pvh_start
-pvh_start:
-	pvh_note pvh_start
-	mov $0x8000, %esp
-	mov $msg, %esi
-	call puts
+	payload_start msg
 	mov $0xfe, %al
 	out %al, $PORT_I8042_CMD
 1:	jmp 1b

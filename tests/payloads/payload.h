@@ -19,6 +19,19 @@
 	.popsection
 .endm
 
+/* The common start of every payload: text section, PVH entry with its note, a stack, and a first
+ * line on the console naming the payload. */
+.macro payload_start msg
+	.code32
+	.text
+	.globl pvh_start
+pvh_start:
+	pvh_note pvh_start
+	mov $0x8000, %esp
+	mov $\msg, %esi
+	call puts
+.endm
+
 /* puts: ESI = NUL-terminated string; polls LSR.THRE like a boot loader would. Clobbers EAX, EDX, ESI. */
 .macro define_puts
 puts:

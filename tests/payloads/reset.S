@@ -2,14 +2,7 @@
  * again, so the line repeats until the test stops the VMM. */
 #include "payload.h"
 
-	.code32
-	.text
-	.globl pvh_start
-pvh_start:
-	pvh_note pvh_start
-	mov $0x8000, %esp
-	mov $msg, %esi
-	call puts
+	payload_start msg
 	mov $PORT_ACPI_RESET, %dx
 	mov $ACPI_RESET_VALUE, %al
 	out %al, %dx

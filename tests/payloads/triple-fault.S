@@ -2,14 +2,7 @@
  * fault). The VMM must report it and exit non-zero. */
 #include "payload.h"
 
-	.code32
-	.text
-	.globl pvh_start
-pvh_start:
-	pvh_note pvh_start
-	mov $0x8000, %esp
-	mov $msg, %esi
-	call puts
+	payload_start msg
 	lidt idt_empty
 	ud2
 1:	jmp 1b
