@@ -35,14 +35,17 @@ boot_timeout=${CHD_BOOT_TIMEOUT:-60}
 log_limit_mib=64
 cmdline="console=ttyS0 quiet"
 
-# name kernel cpus MiB kind.  Every value appears with each kernel; 7 VMs, 8 guest boots.
+# name kernel cpus MiB kind: 7 VMs, 8 guest boots.  Every memory size with each kernel; 1 and 2
+# vCPUs with each kernel, 4 vCPUs once: in the nested test host (QEMU 7.2's TCG), guests with
+# more vCPUs than L1 has hang L1 now and then (about one boot in 20-40, see
+# tests/testhost/README.md), so one such VM keeps the flake rate of this test low.
 cases=(
     "bzimage-1cpu-256M  bzimage 1 256  poweroff"
     "bzimage-2cpu-1G    bzimage 2 1024 poweroff"
     "bzimage-4cpu-2G    bzimage 4 2048 poweroff"
     "vmlinux-1cpu-2G    vmlinux 1 2048 poweroff"
     "vmlinux-2cpu-256M  vmlinux 2 256  poweroff"
-    "vmlinux-4cpu-1G    vmlinux 4 1024 poweroff"
+    "vmlinux-2cpu-1G    vmlinux 2 1024 poweroff"
     "vmlinux-2cpu-512M-reboot vmlinux 2 512 reboot"
 )
 
