@@ -10,24 +10,6 @@
 #include "devices/bus.h"
 #include "devices/legacy/cmos.h"
 
-#define RTC_SECONDS 0x00
-#define RTC_MINUTES 0x02
-#define RTC_HOURS 0x04
-#define RTC_DAY_OF_WEEK 0x06
-#define RTC_DAY_OF_MONTH 0x07
-#define RTC_MONTH 0x08
-#define RTC_YEAR 0x09
-#define RTC_REG_A 0x0a
-#define RTC_REG_B 0x0b
-#define RTC_REG_C 0x0c
-#define RTC_REG_D 0x0d
-#define RTC_CENTURY 0x32
-#define RTC_UIP 0x80
-#define RTC_SET 0x80
-#define RTC_DM_BINARY 0x04
-#define RTC_24H 0x02
-#define RTC_VRT 0x80
-#define NMI_DISABLE 0x80
 
 struct rtc {
 	struct bus bus;
@@ -86,7 +68,7 @@ static time_t linux_read_rtc(struct rtc *r, struct tm *ret)
 
 	while (mono_us() - start < 10000) {
 		seconds = cmos_in(r, RTC_SECONDS);
-		if (cmos_in(r, RTC_REG_A) & RTC_UIP)
+		if (cmos_in(r, RTC_REG_A) & RTC_REG_A_UIP)
 			continue;
 		if (seconds != cmos_in(r, RTC_SECONDS))
 			continue;
@@ -98,7 +80,7 @@ static time_t linux_read_rtc(struct rtc *r, struct tm *ret)
 		tm.tm_year = cmos_in(r, RTC_YEAR);
 		century = cmos_in(r, RTC_CENTURY);
 		ctrl = cmos_in(r, RTC_REG_B);
-		if (cmos_in(r, RTC_REG_A) & RTC_UIP)
+		if (cmos_in(r, RTC_REG_A) & RTC_REG_A_UIP)
 			continue;
 		if (seconds != cmos_in(r, RTC_SECONDS))
 			continue;
@@ -107,7 +89,7 @@ static time_t linux_read_rtc(struct rtc *r, struct tm *ret)
 	}
 	g_assert_true(ok);
 
-	if (!(ctrl & RTC_DM_BINARY)) {
+	if (!(ctrl & RTC_REG_B_DM_BINARY)) {
 		tm.tm_sec = bcd2bin(tm.tm_sec);
 		tm.tm_min = bcd2bin(tm.tm_min);
 		tm.tm_hour = bcd2bin(tm.tm_hour & 0x7f) | (tm.tm_hour & 0x80);
@@ -116,7 +98,7 @@ static time_t linux_read_rtc(struct rtc *r, struct tm *ret)
 		tm.tm_year = bcd2bin(tm.tm_year);
 		century = bcd2bin(century);
 	}
-	if (!(ctrl & RTC_24H)) {
+	if (!(ctrl & RTC_REG_B_24H)) {
 		bool pm = tm.tm_hour & 0x80;
 
 		tm.tm_hour = (tm.tm_hour & 0x7f) % 12 + (pm ? 12 : 0);
@@ -146,8 +128,8 @@ static void test_time_bcd(void)
 
 	rtc_setup(&r, 512 * MiB, 0);
 	/* power-on: BCD, 24 hours, valid RAM and time */
-	g_assert_cmphex(cmos_in(&r, RTC_REG_B), ==, RTC_24H);
-	g_assert_cmphex(cmos_in(&r, RTC_REG_D), ==, RTC_VRT);
+	g_assert_cmphex(cmos_in(&r, RTC_REG_B), ==, RTC_REG_B_24H);
+	g_assert_cmphex(cmos_in(&r, RTC_REG_D), ==, RTC_REG_D_VRT);
 	g_assert_cmphex(cmos_in(&r, RTC_REG_A) & 0x7f, ==, 0x26);
 	assert_near_host_time(&r);
 
@@ -172,13 +154,13 @@ static void test_time_binary(void)
 	struct tm tm;
 
 	rtc_setup(&r, 512 * MiB, 0);
-	cmos_out(&r, RTC_REG_B, RTC_24H | RTC_DM_BINARY);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H | RTC_REG_B_DM_BINARY);
 	assert_near_host_time(&r);
 	linux_read_rtc(&r, &tm);
 	g_assert_cmpuint(cmos_in(&r, RTC_MINUTES), ==, tm.tm_min);
 	g_assert_cmpuint(cmos_in(&r, RTC_CENTURY), ==, (tm.tm_year + 1900) / 100);
 	/* 12-hour modes, both encodings */
-	cmos_out(&r, RTC_REG_B, RTC_DM_BINARY);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_DM_BINARY);
 	assert_near_host_time(&r);
 	cmos_out(&r, RTC_REG_B, 0);
 	assert_near_host_time(&r);
@@ -189,7 +171,7 @@ static void test_time_binary(void)
 static void set_clock(struct rtc *r, uint8_t ctrl, uint8_t hour, uint8_t min, uint8_t sec, uint8_t mday,
 		      uint8_t mon, uint8_t year, uint8_t century)
 {
-	cmos_out(r, RTC_REG_B, ctrl | RTC_SET);
+	cmos_out(r, RTC_REG_B, ctrl | RTC_REG_B_SET);
 	cmos_out(r, RTC_YEAR, year);
 	cmos_out(r, RTC_MONTH, mon);
 	cmos_out(r, RTC_DAY_OF_MONTH, mday);
@@ -198,7 +180,7 @@ static void set_clock(struct rtc *r, uint8_t ctrl, uint8_t hour, uint8_t min, ui
 	cmos_out(r, RTC_SECONDS, sec);
 	cmos_out(r, RTC_CENTURY, century);
 	/* updates are stopped while SET is held: no UIP, the fields read back as written */
-	g_assert_false(cmos_in(r, RTC_REG_A) & RTC_UIP);
+	g_assert_false(cmos_in(r, RTC_REG_A) & RTC_REG_A_UIP);
 	g_assert_cmphex(cmos_in(r, RTC_HOURS), ==, hour);
 	cmos_out(r, RTC_REG_B, ctrl);
 }
@@ -212,7 +194,7 @@ static void test_set_time(void)
 	uint8_t minutes;
 
 	rtc_setup(&r, 512 * MiB, 0);
-	set_clock(&r, RTC_24H, 0x13, 0x45, 0x00, 0x15, 0x06, 0x24, 0x20);
+	set_clock(&r, RTC_REG_B_24H, 0x13, 0x45, 0x00, 0x15, 0x06, 0x24, 0x20);
 	t = linux_read_rtc(&r, NULL);
 	g_assert_cmpint(t, >=, target);
 	g_assert_cmpint(t, <=, target + 2);
@@ -226,7 +208,7 @@ static void test_set_time(void)
 	/* 13:45 in 12-hour mode is 1 PM: BCD and binary */
 	cmos_out(&r, RTC_REG_B, 0);
 	g_assert_cmphex(cmos_in(&r, RTC_HOURS), ==, 0x81);
-	cmos_out(&r, RTC_REG_B, RTC_DM_BINARY);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_DM_BINARY);
 	g_assert_cmphex(cmos_in(&r, RTC_HOURS), ==, 0x81);
 	g_assert_cmphex(cmos_in(&r, RTC_MINUTES), ==, 45);
 	g_assert_cmphex(cmos_in(&r, RTC_YEAR), ==, 24);
@@ -234,12 +216,12 @@ static void test_set_time(void)
 
 	/* midnight and noon in 12-hour mode, set in 12-hour mode */
 	set_clock(&r, 0, 0x12, 0x10, 0x00, 0x01, 0x01, 0x99, 0x19); /* 12 AM */
-	cmos_out(&r, RTC_REG_B, RTC_24H);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H);
 	g_assert_cmphex(cmos_in(&r, RTC_HOURS), ==, 0x00);
 	g_assert_cmphex(cmos_in(&r, RTC_YEAR), ==, 0x99);
 	g_assert_cmphex(cmos_in(&r, RTC_CENTURY), ==, 0x19);
 	set_clock(&r, 0, 0x92, 0x10, 0x00, 0x01, 0x01, 0x99, 0x19); /* 12 PM */
-	cmos_out(&r, RTC_REG_B, RTC_24H);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H);
 	g_assert_cmphex(cmos_in(&r, RTC_HOURS), ==, 0x12);
 
 	/* a single write without SET applies at once */
@@ -282,7 +264,7 @@ static int64_t uip_longest_us(struct rtc *r)
 	bool prev = false;
 
 	while (mono_us() - start < 2200000 && rises < 2) {
-		bool uip = cmos_in(r, RTC_REG_A) & RTC_UIP;
+		bool uip = cmos_in(r, RTC_REG_A) & RTC_REG_A_UIP;
 		int64_t now = mono_us();
 
 		if (uip && !prev) {
@@ -316,11 +298,11 @@ static void test_uip(void)
 	/* the guest cannot set UIP, and SET stops updates (and UIP) */
 	cmos_out(&r, RTC_REG_A, 0xa6);
 	g_assert_cmphex(cmos_in(&r, RTC_REG_A) & 0x7f, ==, 0x26);
-	cmos_out(&r, RTC_REG_B, RTC_24H | RTC_SET);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H | RTC_REG_B_SET);
 	start = mono_us();
 	while (mono_us() - start < 1100000)
-		g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_UIP);
-	cmos_out(&r, RTC_REG_B, RTC_24H);
+		g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H);
 	rtc_teardown(&r);
 }
 
@@ -368,18 +350,18 @@ static void test_update_cycle(void)
 	g_assert_cmphex(cmos_in(&r, RTC_MONTH), ==, 0x06);
 	g_assert_cmphex(cmos_in(&r, RTC_YEAR), ==, 0x24);
 	g_assert_cmphex(cmos_in(&r, RTC_CENTURY), ==, 0x20);
-	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 
 	/* UIP: the last 244 us before each second */
 	fake_clock_set(&f, t, 999755999);
-	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 	fake_clock_set(&f, t, 999756000);
-	g_assert_true(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	g_assert_true(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 	fake_clock_set(&f, t, 999999999);
-	g_assert_true(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	g_assert_true(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 	g_assert_cmphex(cmos_in(&r, RTC_SECONDS), ==, 0x59);
 	fake_clock_set(&f, t + 1, 0);
-	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 	g_assert_cmphex(cmos_in(&r, RTC_SECONDS), ==, 0x00);
 	g_assert_cmphex(cmos_in(&r, RTC_MINUTES), ==, 0x46);
 
@@ -391,14 +373,14 @@ static void test_update_cycle(void)
 
 	/* SET stops the clock and UIP, even inside the window */
 	fake_clock_set(&f, t, 999900000);
-	cmos_out(&r, RTC_REG_B, RTC_24H | RTC_SET);
-	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H | RTC_REG_B_SET);
+	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 	fake_clock_set(&f, t + 5, 999900000);
-	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_UIP);
+	g_assert_false(cmos_in(&r, RTC_REG_A) & RTC_REG_A_UIP);
 	g_assert_cmphex(cmos_in(&r, RTC_SECONDS), ==, 0x59);
 	g_assert_cmphex(cmos_in(&r, RTC_MINUTES), ==, 0x45);
 	/* releasing SET starts the clock again from the held time */
-	cmos_out(&r, RTC_REG_B, RTC_24H);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H);
 	g_assert_cmphex(cmos_in(&r, RTC_SECONDS), ==, 0x59);
 	fake_clock_set(&f, t + 15, 0);
 	g_assert_cmphex(cmos_in(&r, RTC_SECONDS), ==, 0x09);
@@ -421,7 +403,7 @@ static void test_update_cycle(void)
 	g_assert_cmphex(cmos_in(&r, RTC_DAY_OF_MONTH), ==, 0x01);
 	g_assert_cmphex(cmos_in(&r, RTC_HOURS), ==, 0x00);
 	/* binary, 12 hours: 00:00 is 12 AM */
-	cmos_out(&r, RTC_REG_B, RTC_DM_BINARY);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_DM_BINARY);
 	g_assert_cmphex(cmos_in(&r, RTC_HOURS), ==, 12);
 	g_assert_cmphex(cmos_in(&r, RTC_CENTURY), ==, 21);
 	/* a clock callback returning nonsense nanoseconds is tamed */
@@ -480,7 +462,7 @@ static void test_nvram_and_hostile(void)
 			cmos_out(&r, idx, idx ^ 0xa5);
 	for (unsigned idx = 0x0e; idx < 0x80; idx++)
 		if (idx != RTC_CENTURY)
-			g_assert_cmphex(cmos_in(&r, idx | NMI_DISABLE), ==, idx ^ 0xa5);
+			g_assert_cmphex(cmos_in(&r, idx | CMOS_NMI_DISABLE), ==, idx ^ 0xa5);
 	cmos_get_stats(r.c, &st);
 	g_assert_true(st.nmi_disabled);
 	cmos_in(&r, 0x10);
@@ -490,7 +472,7 @@ static void test_nvram_and_hostile(void)
 	cmos_out(&r, RTC_REG_C, 0xff);
 	cmos_out(&r, RTC_REG_D, 0x00);
 	g_assert_cmphex(cmos_in(&r, RTC_REG_C), ==, 0);
-	g_assert_cmphex(cmos_in(&r, RTC_REG_D), ==, RTC_VRT);
+	g_assert_cmphex(cmos_in(&r, RTC_REG_D), ==, RTC_REG_D_VRT);
 	/* the index register reads as all-ones */
 	g_assert_true(bus_read(&r.bus, PORT_CMOS, &v, 1));
 	g_assert_cmphex(v, ==, 0xff);
@@ -512,7 +494,7 @@ static void test_nvram_and_hostile(void)
 			cmos_out(&r, idx, val);
 			(void)cmos_in(&r, idx);
 		}
-	cmos_out(&r, RTC_REG_B, RTC_24H);
+	cmos_out(&r, RTC_REG_B, RTC_REG_B_24H);
 	cmos_out(&r, RTC_REG_A, 0x26);
 	(void)linux_read_rtc(&r, NULL);
 	rtc_teardown(&r);

@@ -24,36 +24,10 @@
 
 #define CMOS_SIZE 128
 #define CMOS_INDEX_MASK 0x7f
-#define CMOS_NMI_DISABLE 0x80
 
-#define RTC_SECONDS 0x00
-#define RTC_MINUTES 0x02
-#define RTC_HOURS 0x04
-#define RTC_DAY_OF_WEEK 0x06
-#define RTC_DAY_OF_MONTH 0x07
-#define RTC_MONTH 0x08
-#define RTC_YEAR 0x09
-#define RTC_REG_A 0x0a
-#define RTC_REG_B 0x0b
-#define RTC_REG_C 0x0c
-#define RTC_REG_D 0x0d
-#define RTC_CENTURY 0x32
-
-#define RTC_REG_A_UIP 0x80
 #define RTC_REG_A_DEFAULT 0x26 /* 32.768 kHz time base, 1024 Hz periodic rate */
-#define RTC_REG_B_SET 0x80
-#define RTC_REG_B_DM_BINARY 0x04
-#define RTC_REG_B_24H 0x02
-#define RTC_REG_D_VRT 0x80
-#define RTC_HOURS_PM 0x80
 
 #define RTC_UIP_NS 244000L
-
-#define CMOS_BASE_MEM_LO 0x15
-#define CMOS_EXT_MEM_LO 0x17
-#define CMOS_EXT_MEM2_LO 0x30
-#define CMOS_MEM_ABOVE_16M_LO 0x34
-#define CMOS_MEM_ABOVE_4G_LO 0x5b
 
 struct cmos {
 	pthread_mutex_t lock;

@@ -9,6 +9,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Register map of the MC146818 RTC and CMOS bytes, shared by the device model and its tests. */
+#define CMOS_NMI_DISABLE 0x80
+#define RTC_SECONDS 0x00
+#define RTC_MINUTES 0x02
+#define RTC_HOURS 0x04
+#define RTC_DAY_OF_WEEK 0x06
+#define RTC_DAY_OF_MONTH 0x07
+#define RTC_MONTH 0x08
+#define RTC_YEAR 0x09
+#define RTC_REG_A 0x0a
+#define RTC_REG_B 0x0b
+#define RTC_REG_C 0x0c
+#define RTC_REG_D 0x0d
+#define RTC_CENTURY 0x32
+#define RTC_REG_A_UIP 0x80
+#define RTC_REG_B_SET 0x80
+#define RTC_REG_B_DM_BINARY 0x04
+#define RTC_REG_B_24H 0x02
+#define RTC_REG_D_VRT 0x80
+#define RTC_HOURS_PM 0x80
+#define CMOS_BASE_MEM_LO 0x15
+#define CMOS_EXT_MEM_LO 0x17
+#define CMOS_EXT_MEM2_LO 0x30
+#define CMOS_MEM_ABOVE_16M_LO 0x34
+#define CMOS_MEM_ABOVE_4G_LO 0x5b
+
 struct bus_ops;
 struct cmos;
 struct timespec;
