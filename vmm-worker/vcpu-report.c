@@ -42,12 +42,14 @@ static const char *cpu_mode(const struct kvm_sregs *s)
 	return "protected mode";
 }
 
-void vcpu_report_fatal(struct vcpu *v, const char *what)
+void vcpu_report(struct vcpu *v, enum log_level level, const char *what)
 {
+	if (log_get_level() < level)
+		return;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
-		log_error("vCPU %u: %s (registers unavailable: %m)", v->index, what);
+		log_full_errno(level, 0, "vCPU %u: %s (registers unavailable: %m)", v->index, what);
 		return;
 	}
 
@@ -58,12 +60,17 @@ void vcpu_report_fatal(struct vcpu *v, const char *what)
 		for (size_t i = 0, n = 0; i < len; i++)
 			n += snprintf(bytes + n, sizeof(bytes) - n, "%s%02x", i ? " " : "", insn[i]);
 
-	log_error("vCPU %u: %s at RIP 0x%llx (%s, CS base 0x%llx); instruction bytes: %s", v->index, what,
+	log_full_errno(level, 0, "vCPU %u: %s at RIP 0x%llx (%s, CS base 0x%llx); instruction bytes: %s", v->index, what,
 		  (unsigned long long)regs.rip, cpu_mode(&sregs), (unsigned long long)sregs.cs.base, bytes);
-	log_error("vCPU %u: RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx RSP=%016llx RFLAGS=%08llx "
+	log_full_errno(level, 0, "vCPU %u: RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx RSP=%016llx RFLAGS=%08llx "
 		  "CR0=%llx CR3=%llx CR4=%llx EFER=%llx",
 		  v->index, (unsigned long long)regs.rax, (unsigned long long)regs.rbx,
 		  (unsigned long long)regs.rcx, (unsigned long long)regs.rdx, (unsigned long long)regs.rsp,
 		  (unsigned long long)regs.rflags, (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
 		  (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer);
+}
+
+void vcpu_report_fatal(struct vcpu *v, const char *what)
+{
+	vcpu_report(v, LOG_LEVEL_ERROR, what);
 }

@@ -211,6 +211,9 @@ static void *vcpu_thread(void *userdata)
 		if (e != VM_EXIT_NONE)
 			vm_request_exit(v->vm, e);
 	}
+	/* Where was the guest when the host stopped it? With -v this tells a hung guest's loop. */
+	if (__atomic_load_n(&v->vm->exit_reason, __ATOMIC_SEQ_CST) == VM_EXIT_STOP)
+		vcpu_report(v, LOG_LEVEL_DEBUG, "stopped by the host");
 	return NULL;
 }
 

@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "log.h"
+
 struct vm;
 struct kvm_run;
 
@@ -31,3 +33,5 @@ void vcpu_join(struct vcpu *v);
 int vcpu_signals_init(void);
 /* Prints the state of a vCPU a fatal exit left behind (registers, instruction bytes). */
 void vcpu_report_fatal(struct vcpu *v, const char *what);
+/* Same report at any level; only the vCPU's own thread may call it (KVM_GET_REGS). */
+void vcpu_report(struct vcpu *v, enum log_level level, const char *what);

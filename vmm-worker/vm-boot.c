@@ -10,6 +10,7 @@
 #include "arch/x86/regs.h"
 #include "boot/boot-params.h"
 #include "boot/kernel.h"
+#include "boot/reset-stub.h"
 #include "cli/config.h"
 #include "log.h"
 #include "memory/guest-memory.h"
@@ -62,6 +63,9 @@ int vm_boot_setup(struct vm *vm)
 	r = vm_acpi_setup(vm, &setup.rsdp_gpa);
 	if (r < 0)
 		return r;
+	r = reset_stub_write(vm->mem);
+	if (r < 0)
+		return log_error_errno(r, "cannot write the reset stub: %s", strerror(-r));
 	r = regs_write_boot_tables(vm->mem);
 	if (r < 0)
 		return log_error_errno(r, "cannot write the boot page tables: %s", strerror(-r));

@@ -35,7 +35,7 @@ boot_timeout=${CHD_BOOT_TIMEOUT:-60}
 log_limit_mib=64
 cmdline="console=ttyS0 quiet"
 
-# name kernel cpus MiB kind: 7 VMs, 8 guest boots.  Every memory size with each kernel; 1 and 2
+# name kernel cpus MiB kind: 8 VMs, 10 guest boots.  Every memory size with each kernel; 1 and 2
 # vCPUs with each kernel, 4 vCPUs once: in the nested test host (QEMU 7.2's TCG), guests with
 # more vCPUs than L1 has hang L1 now and then (about one boot in 20-40, see
 # tests/testhost/README.md), so one such VM keeps the flake rate of this test low.
@@ -47,6 +47,7 @@ cases=(
     "vmlinux-2cpu-256M  vmlinux 2 256  poweroff"
     "vmlinux-2cpu-1G    vmlinux 2 1024 poweroff"
     "vmlinux-2cpu-512M-reboot vmlinux 2 512 reboot"
+    "bzimage-1cpu-256M-reboot bzimage 1 256 reboot"
 )
 
 if [[ ${1:-} == --list ]]; then
@@ -287,16 +288,11 @@ run_case() {
         run_vmm "$log" CHD-GUEST-FACTS 2 "${cmd[@]}"
         users=$(marker_count CHD-GUEST-USERSPACE "$log")
         check "$name: first boot reaches userspace" count_at_least "$users" 1
-        # Known gap: a Linux guest's `reboot -f` stops after "reboot: machine restart" without
-        # reaching the ACPI reset register or the i8042 (the payload tests prove both reset paths
-        # in the VMM). Tracked in the foundation issue; drop this TODO when it is fixed.
-        local todo="Linux guest reboot hangs after 'machine restart'"
         check "$name: guest runs reboot -f and boots to userspace again ($users boots seen)" \
             rebooted "$log"
         check_cpus "$name: second boot" "$cpus" "$(facts_of "$log" 2)"
         check "$name: $vmm_name exits with status 0 on SIGTERM (status $vmm_status after $vmm_secs s)" \
             stopped_cleanly
-        todo=
     fi
     if [[ -n ${CHD_BOOT_LOGS:-} ]]; then
         mkdir -p "$CHD_BOOT_LOGS" && cp "$log" "$CHD_BOOT_LOGS/"

@@ -87,7 +87,7 @@ check "a triple fault is reported with its RIP" grep -q "triple fault.*RIP 0x" "
 check "the fatal-exit report shows the instruction bytes" grep -q "instruction bytes: [0-9a-f][0-9a-f]" "$work/err"
 
 # -- guest resets reboot the guest ----------------------------------------------------------
-for p in reset i8042-reset; do
+for p in reset i8042-reset bios-reset; do
 	"$vmm" --kernel "$payloads/$p.elf" --serial "file=$work/$p.log" --console off </dev/null >"$work/out" 2>"$work/err" &
 	bgpid=$!
 	if wait_for "$work/$p.log" "payload: booted" 3; then

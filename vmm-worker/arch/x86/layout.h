@@ -10,6 +10,7 @@
  *   0x0002_0000  kernel command line
  *   0x0009_fc00  EBDA: start of the reserved hole below 1 MiB
  *   0x000e_0000  ACPI tables (RSDP first), inside the BIOS area Linux scans
+ *   0x000f_fff0  reset stub where a BIOS's entry point would be (F000:FFF0)
  *   0x0010_0000  bzImage protected-mode kernel; RAM continues up to the 32-bit MMIO gap
  *   0xc000_0000  32-bit MMIO gap: PCI windows, ECAM, GED, IOAPIC, LAPIC
  *   0x1_0000_0000 RAM above 4 GiB (whatever did not fit below the gap)
@@ -40,7 +41,9 @@
 #define LAYOUT_CMDLINE_MAX 0x10000ULL /* 64 KiB including the NUL */
 #define LAYOUT_EBDA_START 0x9fc00ULL
 #define LAYOUT_ACPI_START 0xe0000ULL
-#define LAYOUT_ACPI_SIZE 0x20000ULL /* up to 1 MiB */
+#define LAYOUT_ACPI_SIZE 0x1f000ULL /* up to 0xff000, below the reset stub */
+#define LAYOUT_RESET_STUB 0xffff0ULL /* real-mode F000:FFF0, see boot/reset-stub.c */
+#define LAYOUT_RESET_STUB_SIZE 0x10ULL
 #define LAYOUT_HIGH_RAM_START 0x100000ULL /* 1 MiB: first byte of RAM above the legacy hole */
 #define LAYOUT_KERNEL_START 0x100000ULL
 
