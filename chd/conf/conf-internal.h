@@ -39,6 +39,10 @@ int conf_error(char **ret_error, int r, const char *fmt, ...) G_GNUC_PRINTF(3, 4
  * rounded up as libvirt does. -EINVAL for a bad unit or number, -ERANGE on overflow. */
 int conf_scale_to_kib(const char *value, const char *unit, uint64_t *ret);
 
+struct domain_chr;
+struct domain_chr *conf_chr_free(struct domain_chr *chr);
+DEFINE_POINTER_CLEANUP(struct domain_chr, conf_chr_free);
+
 /* Parses an unsigned decimal or 0x-prefixed hexadecimal number no larger than max. */
 int conf_parse_uint(const char *s, uint64_t max, uint64_t *ret);
 

@@ -281,7 +281,7 @@ static int parse_chr(struct parser *p, xmlNode *node, bool console, struct domai
 	static const char *const children[] = {"source", "target", NULL};
 	static const char *const source_attrs[] = {"path", NULL};
 	static const char *const serial_target[] = {"port", NULL}, *const console_target[] = {"type", "port", NULL};
-	g_autofree struct domain_chr *chr = g_new0(struct domain_chr, 1);
+	_cleanup_(conf_chr_freep) struct domain_chr *chr = g_new0(struct domain_chr, 1);
 	xmlNode *source, *target;
 	int r;
 

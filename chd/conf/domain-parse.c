@@ -439,10 +439,12 @@ static int parse_root(struct parser *p, xmlNode *root, struct domain_def *def)
 static void capture_error(void *userdata, xmlError *e)
 {
 	struct parser *p = userdata;
+	g_autofree char *text = NULL;
 
 	if (p->error || !e)
 		return;
-	p->error = g_strdup_printf(_("line %d: %s"), e->line, g_strstrip(g_strdup(e->message ? e->message : "")));
+	text = g_strstrip(g_strdup(e->message ? e->message : ""));
+	p->error = g_strdup_printf(_("line %d: %s"), e->line, text);
 }
 
 static int domain_def_parse_doc(const char *xml, size_t len, struct domain_def **ret, char **ret_error)

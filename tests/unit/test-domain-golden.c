@@ -137,8 +137,7 @@ static void add_tests(const char *dir_path, const char *kind, GTestDataFunc fn)
 	g_assert_cmpuint(names->len, >, 0);
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *test = g_strdup_printf("/domain/%s/%s", kind, (char *)names->pdata[i]);
-		/* The name lives as long as the test program. */
-		g_test_add_data_func(test, names->pdata[i], fn);
+		g_test_add_data_func_full(test, names->pdata[i], fn, g_free);
 	}
 }
 
