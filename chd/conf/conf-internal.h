@@ -15,21 +15,21 @@
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
 /* Defines name_to_string()/name_from_string() over "static const char *const name_table[]". */
-#define DEFINE_STRING_TABLE(name, type, max)                                                       \
-	const char *name##_to_string(type v)                                                       \
-	{                                                                                          \
-		if ((int)v < 0 || (int)v >= (max))                                                 \
-			return NULL;                                                               \
-		return name##_table[v];                                                            \
-	}                                                                                          \
-	type name##_from_string(const char *s)                                                     \
-	{                                                                                          \
-		if (!s)                                                                            \
-			return (type)-EINVAL;                                                      \
-		for (int i = 0; i < (max); i++)                                                    \
-			if (streq(name##_table[i], s))                                             \
-				return (type)i;                                                    \
-		return (type)-EINVAL;                                                      \
+#define DEFINE_STRING_TABLE(name, type, max)                                                                \
+	const char *name##_to_string(type v)                                                                \
+	{                                                                                                   \
+		if ((int)v < 0 || (int)v >= (max))                                                          \
+			return NULL;                                                                        \
+		return name##_table[v];                                                                     \
+	}                                                                                                   \
+	type name##_from_string(const char *s)                                                              \
+	{                                                                                                   \
+		if (!s)                                                                                     \
+			return (type)-EINVAL;                                                               \
+		for (int i = 0; i < (max); i++)                                                             \
+			if (streq(name##_table[i], s))                                                      \
+				return (type)i;                                                             \
+		return (type)-EINVAL;                                                                       \
 	}
 
 /* Sets *ret_error (when not NULL) to the formatted message and returns r (negative). */

@@ -34,7 +34,8 @@ int domain_schema_validate(xmlDoc *doc, char **ret_error)
 	int r;
 
 	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-		return conf_error(ret_error, -ENOENT, _("schema '%s' is missing (set CHD_SCHEMA_DIR?)"), path);
+		return conf_error(ret_error, -ENOENT, _("schema '%s' is missing (set CHD_SCHEMA_DIR?)"),
+				  path);
 	pctxt = xmlRelaxNGNewParserCtxt(path);
 	if (!pctxt)
 		return -ENOMEM;

@@ -88,17 +88,18 @@ int domain_name_validate(const char *name, char **ret_error)
 		return conf_error(ret_error, -EINVAL, _("VM name '%s' is longer than %d characters"), name,
 				  DOMAIN_NAME_MAX);
 	if (strchr(name, '/'))
-		return conf_error(ret_error, -EINVAL, _("VM name '%s' contains '/'; names become file names"),
-				  name);
-	if (!g_ascii_isalnum(name[0]))
 		return conf_error(ret_error, -EINVAL,
-				  _("VM name '%s' must start with a letter or a digit"), name);
+				  _("VM name '%s' contains '/'; names become file names"), name);
+	if (!g_ascii_isalnum(name[0]))
+		return conf_error(ret_error, -EINVAL, _("VM name '%s' must start with a letter or a digit"),
+				  name);
 	for (const char *p = name; *p; p++) {
 		if (g_ascii_isalnum(*p) || strchr("._+-", *p))
 			continue;
-		return conf_error(ret_error, -EINVAL,
-				  _("VM name '%s' contains '%c'; use letters, digits, '.', '_', '+' and '-'"),
-				  name, g_ascii_isprint(*p) ? *p : '?');
+		return conf_error(
+		    ret_error, -EINVAL,
+		    _("VM name '%s' contains '%c'; use letters, digits, '.', '_', '+' and '-'"), name,
+		    g_ascii_isprint(*p) ? *p : '?');
 	}
 	return 0;
 }

@@ -8,7 +8,6 @@
 
 #include <glib.h>
 
-
 static void walk_table(int max, const char *(*to_string)(int), int (*from_string)(const char *))
 {
 	for (int i = 0; i < max; i++) {
@@ -27,31 +26,33 @@ static void walk_table(int max, const char *(*to_string)(int), int (*from_string
 }
 
 /* Adapters so one walker serves every enum type without casting function pointers. */
-#define TABLE_TEST(prefix, type, max, ...)                                                         \
-	static const char *prefix##_to(int v)                                                      \
-	{                                                                                          \
-		return prefix##_to_string((type)v);                                                \
-	}                                                                                          \
-	static int prefix##_from(const char *s)                                                    \
-	{                                                                                          \
-		return (int)prefix##_from_string(s);                                               \
-	}                                                                                          \
-	static void test_##prefix(void)                                                            \
-	{                                                                                          \
-		const char *const expected[] = {__VA_ARGS__};                                      \
-		walk_table(max, prefix##_to, prefix##_from);                                       \
-		g_assert_cmpint(max, ==, G_N_ELEMENTS(expected));                                  \
-		for (size_t i = 0; i < G_N_ELEMENTS(expected); i++)                                \
-			g_assert_cmpstr(prefix##_to((int)i), ==, expected[i]);                     \
+#define TABLE_TEST(prefix, type, max, ...)                                                                  \
+	static const char *prefix##_to(int v)                                                               \
+	{                                                                                                   \
+		return prefix##_to_string((type)v);                                                         \
+	}                                                                                                   \
+	static int prefix##_from(const char *s)                                                             \
+	{                                                                                                   \
+		return (int)prefix##_from_string(s);                                                        \
+	}                                                                                                   \
+	static void test_##prefix(void)                                                                     \
+	{                                                                                                   \
+		const char *const expected[] = {__VA_ARGS__};                                               \
+		walk_table(max, prefix##_to, prefix##_from);                                                \
+		g_assert_cmpint(max, ==, G_N_ELEMENTS(expected));                                           \
+		for (size_t i = 0; i < G_N_ELEMENTS(expected); i++)                                         \
+			g_assert_cmpstr(prefix##_to((int)i), ==, expected[i]);                              \
 	}
 
-TABLE_TEST(domain_lifecycle_action, enum domain_lifecycle_action, _DOMAIN_LIFECYCLE_ACTION_MAX, "destroy", "restart")
+TABLE_TEST(domain_lifecycle_action, enum domain_lifecycle_action, _DOMAIN_LIFECYCLE_ACTION_MAX, "destroy",
+	   "restart")
 TABLE_TEST(domain_disk_type, enum domain_disk_type, _DOMAIN_DISK_TYPE_MAX, "file", "block")
 TABLE_TEST(domain_disk_bus, enum domain_disk_bus, _DOMAIN_DISK_BUS_MAX, "virtio")
 TABLE_TEST(domain_disk_format, enum domain_disk_format, _DOMAIN_DISK_FORMAT_MAX, "raw")
-TABLE_TEST(domain_disk_cache, enum domain_disk_cache, _DOMAIN_DISK_CACHE_MAX, "default", "none", "writethrough",
-	   "writeback", "directsync", "unsafe")
-TABLE_TEST(domain_disk_io, enum domain_disk_io, _DOMAIN_DISK_IO_MAX, "default", "threads", "native", "io_uring")
+TABLE_TEST(domain_disk_cache, enum domain_disk_cache, _DOMAIN_DISK_CACHE_MAX, "default", "none",
+	   "writethrough", "writeback", "directsync", "unsafe")
+TABLE_TEST(domain_disk_io, enum domain_disk_io, _DOMAIN_DISK_IO_MAX, "default", "threads", "native",
+	   "io_uring")
 TABLE_TEST(domain_interface_type, enum domain_interface_type, _DOMAIN_INTERFACE_TYPE_MAX, "ethernet")
 TABLE_TEST(domain_device_model, enum domain_device_model, _DOMAIN_DEVICE_MODEL_MAX, "virtio", "none")
 TABLE_TEST(domain_chr_type, enum domain_chr_type, _DOMAIN_CHR_TYPE_MAX, "null", "pty", "file", "stdio")

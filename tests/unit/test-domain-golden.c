@@ -64,7 +64,8 @@ static void test_good(gconstpointer data)
 	g_autofree char *in = g_strdup_printf("%s/good/%s.xml", DATA_DIR, name);
 	g_autofree char *out_path = g_strdup_printf("%s/good/%s.out.xml", DATA_DIR, name);
 	g_autofree char *argv_path = g_strdup_printf("%s/good/%s.argv", DATA_DIR, name);
-	g_autofree char *xml = NULL, *out = NULL, *again = NULL, *err = NULL, *joined = NULL, *argv_text = NULL;
+	g_autofree char *xml = NULL, *out = NULL, *again = NULL, *err = NULL, *joined = NULL,
+			*argv_text = NULL;
 	g_autofree char *vsock = g_strdup_printf("/run/chd/vms/%s/vsock.sock", name);
 	_cleanup_(domain_def_freep) struct domain_def *def = NULL;
 	g_auto(GStrv) argv = NULL;

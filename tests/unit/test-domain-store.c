@@ -13,8 +13,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#define DEF_XML(name, mib)                                                                         \
-	"<domain type='kvm'><name>" name "</name><memory unit='MiB'>" #mib "</memory>"             \
+#define DEF_XML(name, mib)                                                                                  \
+	"<domain type='kvm'><name>" name "</name><memory unit='MiB'>" #mib "</memory>"                      \
 	"<os><type>hvm</type><kernel>/boot/vmlinuz</kernel></os></domain>"
 
 struct fixture {
@@ -141,7 +141,8 @@ static int fail_before_rename(const char *tmp_path, void *userdata)
 static void test_failed_save_keeps_old(struct fixture *f, gconstpointer data)
 {
 	_cleanup_(domain_def_freep) struct domain_def *def = parse(DEF_XML("web1", 512));
-	g_autofree char *path = path_of(f, "web1.xml"), *before = NULL, *after = NULL, *err = NULL, *l = NULL;
+	g_autofree char *path = path_of(f, "web1.xml"), *before = NULL, *after = NULL, *err = NULL,
+			*l = NULL;
 
 	g_assert_cmpint(domain_store_save(f->store, def, NULL), ==, 0);
 	g_assert_true(g_file_get_contents(path, &before, NULL, NULL));
