@@ -16,7 +16,9 @@ static const char bus_config[] =
     "  <policy context='default'>\n"
     "    <allow user='*'/>\n"
     "    <allow own='*'/>\n"
-    "    <allow send_destination='*'/>\n"
+    "    <allow send_destination='*' eavesdrop='true'/>\n"
+    "    <allow eavesdrop='true'/>\n"
+    "    <allow receive_sender='*'/>\n"
     "  </policy>\n"
     "</busconfig>\n";
 
