@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <grp.h>
 #include <signal.h>
@@ -52,6 +54,44 @@ static void on_signal(GDBusConnection *c, const char *sender, const char *path, 
 	g_ptr_array_add(t->signals, g_string_free(s, FALSE));
 }
 
+/* A process that outlives a failed (aborted) test: when the test process dies, the pipe closes and
+ * it kills what the test started (chd, the workers, the bus) and removes the folder. */
+static const char reaper_script[] =
+    "cat >/dev/null\n"
+    "d=$1\n"
+    "[ -d \"$d\" ] || exit 0\n"
+    "[ -f \"$d/chd.pid\" ] && kill -9 $(cat \"$d/chd.pid\") 2>/dev/null\n"
+    "for p in \"$d\"/run/vms/*/pid; do [ -f \"$p\" ] && kill -9 $(cat \"$p\") 2>/dev/null; done\n"
+    "[ -f \"$d/bus.pid\" ] && kill $(cat \"$d/bus.pid\") 2>/dev/null\n"
+    "rm -rf \"$d\"\n";
+
+static void start_reaper(struct chd_test *t)
+{
+	int fds[2];
+	pid_t pid;
+
+	g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, NULL));
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		setsid();
+		dup2(fds[0], 0);
+		execl("/bin/sh", "sh", "-c", reaper_script, "reaper", t->dir, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	t->reaper_fd = fds[1];
+	t->reaper_pid = pid;
+}
+
+static void write_pid(struct chd_test *t, const char *file, GPid pid)
+{
+	g_autofree char *path = g_build_filename(t->dir, file, NULL);
+	g_autofree char *text = g_strdup_printf("%d\n", pid);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
 void chd_test_setup(struct chd_test *t)
 {
 	g_autofree char *config = NULL;
@@ -76,6 +116,8 @@ void chd_test_setup(struct chd_test *t)
 					       NULL, NULL, &t->bus_pid, NULL, &out_fd, NULL, &error));
 	g_assert_no_error(error);
 	g_free(bus_argv[3]);
+	write_pid(t, "bus.pid", t->bus_pid);
+	start_reaper(t);
 	n = read(out_fd, buf, sizeof(buf) - 1);
 	close(out_fd);
 	g_assert_cmpint(n, >, 0);
@@ -118,6 +160,7 @@ void chd_test_start_daemon(struct chd_test *t)
 
 	g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &t->chd_pid, &error));
 	g_assert_no_error(error);
+	write_pid(t, "chd.pid", t->chd_pid);
 	for (int i = 0; i < 500 && !chd_has_owner(t); i++)
 		g_usleep(10000);
 	g_assert_true(chd_has_owner(t));
@@ -166,6 +209,9 @@ void chd_test_teardown(struct chd_test *t)
 	waitpid(t->bus_pid, NULL, 0);
 	cmd = g_strdup_printf("rm -rf '%s'", t->dir);
 	g_assert_cmpint(system(cmd), ==, 0);
+	/* Nothing left for the reaper: it finds no folder and exits. */
+	close(t->reaper_fd);
+	waitpid(t->reaper_pid, NULL, 0);
 	g_ptr_array_unref(t->signals);
 	g_free(t->address);
 	g_free(t->dir);

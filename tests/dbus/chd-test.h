@@ -18,6 +18,8 @@ struct chd_test {
 	char *address;
 	GPid chd_pid;
 	GDBusConnection *conn;
+	int reaper_fd;	   /* closing it (or dying) makes the reaper clean up */
+	GPid reaper_pid;
 	GPtrArray *signals; /* "member path arg0 arg1" strings seen from chd, in order */
 	guint signal_sub;
 };
