@@ -22,6 +22,7 @@ static const char bus_config[] =
     "    <allow eavesdrop='true'/>\n"
     "    <allow receive_sender='*'/>\n"
     "  </policy>\n"
+    "%s"
     "</busconfig>\n";
 
 static void on_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
@@ -94,6 +95,12 @@ static void write_pid(struct chd_test *t, const char *file, GPid pid)
 
 void chd_test_setup(struct chd_test *t)
 {
+	chd_test_setup_with_policy(t, NULL);
+}
+
+void chd_test_setup_with_policy(struct chd_test *t, const char *policy)
+{
+	g_autofree char *include = policy ? g_strdup_printf("  <include>%s</include>\n", policy) : g_strdup("");
 	g_autofree char *config = NULL;
 	g_autofree char *config_path = NULL;
 	g_autoptr(GError) error = NULL;
@@ -107,7 +114,7 @@ void chd_test_setup(struct chd_test *t)
 	g_assert_no_error(error);
 	/* The unprivileged client of the access tests must reach the bus socket. */
 	g_assert_cmpint(g_chmod(t->dir, 0755), ==, 0);
-	config = g_strdup_printf(bus_config, t->dir);
+	config = g_strdup_printf(bus_config, t->dir, include);
 	config_path = g_build_filename(t->dir, "bus.conf", NULL);
 	g_assert_true(g_file_set_contents(config_path, config, -1, NULL));
 	bus_argv[3] = g_strdup_printf("--config-file=%s", config_path);

@@ -26,6 +26,9 @@ struct chd_test {
 
 /* Starts the bus and chd. */
 void chd_test_setup(struct chd_test *t);
+/* The same, with a bus policy file included after an allow-all default (the system bus policy
+ * in data/dbus, to test it). */
+void chd_test_setup_with_policy(struct chd_test *t, const char *policy);
 void chd_test_teardown(struct chd_test *t);
 /* Starts chd (again) on the same bus and folders, and waits until it owns its name. */
 void chd_test_start_daemon(struct chd_test *t);

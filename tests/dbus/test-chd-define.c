@@ -340,6 +340,56 @@ static void test_access_control(void)
 	chd_test_teardown(&t);
 }
 
+/* data/dbus/org.cloudhypervisor.chd1.conf on a bus: everyone reads, mutating calls reach chd
+ * (which decides), anything else is refused by the bus itself. */
+static void test_bus_policy(void)
+{
+	struct chd_test t;
+	g_autofree char *address = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *kernel = kernel_path();
+	g_autofree char *xml = chd_test_xml("policed", NULL, kernel);
+	g_autofree char *path = NULL;
+
+	chd_test_setup_with_policy(&t, CHD_TEST_SRCDIR "/data/dbus/org.cloudhypervisor.chd1.conf");
+	path = chd_define(&t, xml);
+	address = g_strdup(t.address);
+	{
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
+				"--method", CHD_VM ".GetXML", "0", NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), ==, 0);
+		g_assert_nonnull(strstr(out, "policed"));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
+				"--method", "org.freedesktop.DBus.Properties.Get", CHD_VM, "State", NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), ==, 0);
+		g_assert_nonnull(strstr(out, "shut-off"));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		/* Passed by the bus, refused by chd. */
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
+				"--method", CHD_VM ".Start", NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
+		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		/* Not in the policy: the bus refuses before chd sees it. */
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
+				"--method", "org.freedesktop.DBus.Properties.Set", CHD_VM, "Autostart", "<true>", NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
+		g_assert_nonnull(strstr(out, "org.freedesktop.DBus.Error.AccessDenied"));
+	}
+	chd_test_teardown(&t);
+}
+
 /* SIGTERM ends chd with status 0, and it tells its supervisor READY=1 first. */
 static void test_notify_and_sigterm(void)
 {
@@ -382,6 +432,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/chd/errors/no-such-vm", test_no_such_vm);
 	g_test_add_func("/chd/vm/autostart-undefine", test_autostart_and_undefine);
 	g_test_add_func("/chd/access/uid", test_access_control);
+	g_test_add_func("/chd/access/bus-policy", test_bus_policy);
 	g_test_add_func("/chd/daemon/notify-sigterm", test_notify_and_sigterm);
 	return g_test_run();
 }
