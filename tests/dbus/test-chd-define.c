@@ -390,6 +390,64 @@ static void test_bus_policy(void)
 	chd_test_teardown(&t);
 }
 
+/* --authz=polkit with the real polkitd on the test bus, our policy file and a rule that lets
+ * nobody control VMs (lifecycle) but not change definitions (define). */
+static void test_polkit(void)
+{
+	static const char rules[] =
+	    "polkit.addRule(function(action, subject) {\n"
+	    "    if (action.id == 'org.cloudhypervisor.chd1.lifecycle' && subject.user == 'nobody')\n"
+	    "        return polkit.Result.YES;\n"
+	    "});\n";
+	struct chd_test t;
+	g_autofree char *kernel = kernel_path();
+	g_autofree char *xml = chd_test_xml("pk", NULL, kernel);
+	g_autofree char *path = NULL;
+	g_autofree char *address = NULL;
+	g_autofree char *out = NULL;
+
+	chd_test_setup(&t);
+	if (!chd_test_start_polkit(&t, rules)) {
+		chd_test_teardown(&t);
+		g_test_skip("polkitd or mount namespaces are not available here");
+		return;
+	}
+	chd_test_stop_daemon(&t, SIGTERM);
+	t.authz = "polkit";
+	chd_test_start_daemon(&t);
+	/* root needs no polkit. */
+	path = chd_define(&t, xml);
+	address = g_strdup(t.address);
+	{
+		g_autofree char *other = chd_test_xml("pk2", NULL, kernel);
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", CHD_PATH,
+				"--method", CHD_MANAGER ".Define", other, NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
+		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
+		g_assert_nonnull(strstr(out, "org.cloudhypervisor.chd1.define"));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		/* Allowed by the rule: chd goes on and finds the VM is not running. */
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
+				"--method", CHD_VM ".Destroy", NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
+		g_assert_nonnull(strstr(out, CHD_ERROR("InvalidState")));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
+				"--method", CHD_VM ".SetAutostart", "true", NULL};
+
+		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
+		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
+	}
+	g_assert_cmpuint(count_definitions(&t), ==, 1);
+	chd_test_teardown(&t);
+}
+
 /* SIGTERM ends chd with status 0, and it tells its supervisor READY=1 first. */
 static void test_notify_and_sigterm(void)
 {
@@ -433,6 +491,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/chd/vm/autostart-undefine", test_autostart_and_undefine);
 	g_test_add_func("/chd/access/uid", test_access_control);
 	g_test_add_func("/chd/access/bus-policy", test_bus_policy);
+	g_test_add_func("/chd/access/polkit", test_polkit);
 	g_test_add_func("/chd/daemon/notify-sigterm", test_notify_and_sigterm);
 	return g_test_run();
 }
