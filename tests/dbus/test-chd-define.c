@@ -38,6 +38,23 @@ static guint count_definitions(struct chd_test *t)
 	return n;
 }
 
+/* gdbus as user nobody: calls method (with up to two arguments) on path and checks that the call
+ * succeeded (or failed) and that its output contains want. */
+static void nobody_calls(struct chd_test *t, const char *path, const char *method, const char *arg1,
+			 const char *arg2, gboolean success, const char *want)
+{
+	g_autofree char *out = NULL;
+	char *argv[] = {"gdbus", "call", "--address", t->address, "--dest", CHD_NAME, "--object-path", (char *)path,
+			"--method", (char *)method, (char *)arg1, (char *)arg2, NULL};
+	int status = chd_run_as_nobody(argv, &out);
+
+	if (success)
+		g_assert_cmpint(status, ==, 0);
+	else
+		g_assert_cmpint(status, !=, 0);
+	g_assert_nonnull(strstr(out, want));
+}
+
 static void test_manager_properties(void)
 {
 	struct chd_test t;
@@ -289,51 +306,15 @@ static void test_access_control(void)
 	struct chd_test t;
 	g_autofree char *kernel = kernel_path();
 	g_autofree char *xml = chd_test_xml("guarded", NULL, kernel);
+	g_autofree char *other = chd_test_xml("intruder", NULL, kernel);
 	g_autofree char *path = NULL;
-	g_autofree char *out = NULL;
-	g_autofree char *address = NULL;
-	int status;
 
 	chd_test_setup(&t);
 	path = chd_define(&t, xml);
-	address = g_strdup(t.address);
-
-	{
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", CHD_PATH,
-				"--method", CHD_MANAGER ".List", NULL};
-
-		status = chd_run_as_nobody(argv, &out);
-		g_assert_cmpint(status, ==, 0);
-		g_assert_nonnull(strstr(out, "guarded"));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		g_autofree char *other = chd_test_xml("intruder", NULL, kernel);
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", CHD_PATH,
-				"--method", CHD_MANAGER ".Define", other, NULL};
-
-		status = chd_run_as_nobody(argv, &out);
-		g_assert_cmpint(status, !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", CHD_VM ".Undefine", NULL};
-
-		status = chd_run_as_nobody(argv, &out);
-		g_assert_cmpint(status, !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", CHD_VM ".Start", NULL};
-
-		status = chd_run_as_nobody(argv, &out);
-		g_assert_cmpint(status, !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
-	}
+	nobody_calls(&t, CHD_PATH, CHD_MANAGER ".List", NULL, NULL, TRUE, "guarded");
+	nobody_calls(&t, CHD_PATH, CHD_MANAGER ".Define", other, NULL, FALSE, CHD_ERROR("AccessDenied"));
+	nobody_calls(&t, path, CHD_VM ".Undefine", NULL, NULL, FALSE, CHD_ERROR("AccessDenied"));
+	nobody_calls(&t, path, CHD_VM ".Start", NULL, NULL, FALSE, CHD_ERROR("AccessDenied"));
 	/* Nothing changed: one definition, still shut off. */
 	g_assert_cmpuint(count_definitions(&t), ==, 1);
 	g_assert_true(chd_wait_property(&t, path, "State", "shut-off", 0));
@@ -345,48 +326,19 @@ static void test_access_control(void)
 static void test_bus_policy(void)
 {
 	struct chd_test t;
-	g_autofree char *address = NULL;
-	g_autofree char *out = NULL;
 	g_autofree char *kernel = kernel_path();
 	g_autofree char *xml = chd_test_xml("policed", NULL, kernel);
 	g_autofree char *path = NULL;
 
 	chd_test_setup_with_policy(&t, CHD_TEST_SRCDIR "/data/dbus/org.cloudhypervisor.chd1.conf");
 	path = chd_define(&t, xml);
-	address = g_strdup(t.address);
-	{
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", CHD_VM ".GetXML", "0", NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), ==, 0);
-		g_assert_nonnull(strstr(out, "policed"));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", "org.freedesktop.DBus.Properties.Get", CHD_VM, "State", NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), ==, 0);
-		g_assert_nonnull(strstr(out, "shut-off"));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		/* Passed by the bus, refused by chd. */
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", CHD_VM ".Start", NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		/* Not in the policy: the bus refuses before chd sees it. */
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", "org.freedesktop.DBus.Properties.Set", CHD_VM, "Autostart", "<true>", NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
-		g_assert_nonnull(strstr(out, "org.freedesktop.DBus.Error.AccessDenied"));
-	}
+	nobody_calls(&t, path, CHD_VM ".GetXML", "0", NULL, TRUE, "policed");
+	nobody_calls(&t, path, "org.freedesktop.DBus.Properties.Get", CHD_VM, "State", TRUE, "shut-off");
+	/* Passed by the bus, refused by chd. */
+	nobody_calls(&t, path, CHD_VM ".Start", NULL, NULL, FALSE, CHD_ERROR("AccessDenied"));
+	/* Not in the policy: the bus refuses before chd sees it. */
+	nobody_calls(&t, path, "org.freedesktop.DBus.Properties.Set", CHD_VM, "Autostart", FALSE,
+		     "org.freedesktop.DBus.Error.AccessDenied");
 	chd_test_teardown(&t);
 }
 
@@ -402,9 +354,8 @@ static void test_polkit(void)
 	struct chd_test t;
 	g_autofree char *kernel = kernel_path();
 	g_autofree char *xml = chd_test_xml("pk", NULL, kernel);
+	g_autofree char *other = chd_test_xml("pk2", NULL, kernel);
 	g_autofree char *path = NULL;
-	g_autofree char *address = NULL;
-	g_autofree char *out = NULL;
 
 	chd_test_setup(&t);
 	if (!chd_test_start_polkit(&t, rules)) {
@@ -417,33 +368,10 @@ static void test_polkit(void)
 	chd_test_start_daemon(&t);
 	/* root needs no polkit. */
 	path = chd_define(&t, xml);
-	address = g_strdup(t.address);
-	{
-		g_autofree char *other = chd_test_xml("pk2", NULL, kernel);
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", CHD_PATH,
-				"--method", CHD_MANAGER ".Define", other, NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
-		g_assert_nonnull(strstr(out, "org.cloudhypervisor.chd1.define"));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		/* Allowed by the rule: chd goes on and finds the VM is not running. */
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", CHD_VM ".Destroy", NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("InvalidState")));
-		g_clear_pointer(&out, g_free);
-	}
-	{
-		char *argv[] = {"gdbus", "call", "--address", address, "--dest", CHD_NAME, "--object-path", path,
-				"--method", CHD_VM ".SetAutostart", "true", NULL};
-
-		g_assert_cmpint(chd_run_as_nobody(argv, &out), !=, 0);
-		g_assert_nonnull(strstr(out, CHD_ERROR("AccessDenied")));
-	}
+	nobody_calls(&t, CHD_PATH, CHD_MANAGER ".Define", other, NULL, FALSE, "org.cloudhypervisor.chd1.define");
+	nobody_calls(&t, path, CHD_VM ".SetAutostart", "true", NULL, FALSE, CHD_ERROR("AccessDenied"));
+	/* Allowed by the rule: chd goes on and finds the VM is not running. */
+	nobody_calls(&t, path, CHD_VM ".Destroy", NULL, NULL, FALSE, CHD_ERROR("InvalidState"));
 	g_assert_cmpuint(count_definitions(&t), ==, 1);
 	chd_test_teardown(&t);
 }
