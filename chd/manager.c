@@ -38,15 +38,14 @@ int manager_config_defaults(struct manager_config *c, enum manager_mode mode)
 	} else {
 		const char *runtime = g_getenv("XDG_RUNTIME_DIR");
 
-		if (!runtime)
-			return -ENXIO;
 		c->config_dir = g_build_filename(g_get_user_config_dir(), "chd", NULL);
-		c->runtime_dir = g_build_filename(runtime, "chd", NULL);
 		c->log_dir = g_build_filename(g_get_user_state_dir(), "chd", NULL);
+		if (runtime)
+			c->runtime_dir = g_build_filename(runtime, "chd", NULL);
 	}
 	if (!c->worker_path)
 		c->worker_path = g_strdup(CHD_WORKER_PATH);
-	return 0;
+	return c->runtime_dir ? 0 : -ENXIO;
 }
 
 void manager_config_done(struct manager_config *c)
