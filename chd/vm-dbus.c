@@ -415,10 +415,13 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 	if (strcmp(property, "WorkerPID") == 0)
 		return sd_bus_message_append(reply, "u", (uint32_t)vm->pid);
 	if (strcmp(property, "ConsoleLog") == 0) {
-		g_autofree char *file = g_strdup_printf("%s.console.log", vm->name);
-		g_autofree char *log = g_build_filename(vm->manager->config.log_dir, file, NULL);
+		/* The serial port, or a console that is the serial port, written to a file. */
+		const struct domain_chr *c = def->serial ? def->serial
+					     : def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL
+						 ? def->console
+						 : NULL;
 
-		return sd_bus_message_append(reply, "s", log);
+		return sd_bus_message_append(reply, "s", c && c->type == DOMAIN_CHR_TYPE_FILE ? c->path : "");
 	}
 	return -ENOENT;
 }

@@ -130,15 +130,20 @@ static void test_guest_poweroff(void)
 	g_autofree char *path = NULL;
 	g_autofree char *console = NULL;
 	g_autofree char *text = NULL;
+	g_autofree char *log = NULL;
+	g_autofree char *serial = NULL;
 
 	chd_test_setup(&t);
-	path = define_payload_vm(&t, "hello", "hello", NULL);
+	log = g_build_filename(t.dir, "hello.console.log", NULL);
+	serial = g_strdup_printf("<devices><serial type='file'><source path='%s'/></serial></devices>", log);
+	path = define_payload_vm(&t, "hello", "hello", serial);
 	g_variant_unref(chd_call_ok(&t, path, CHD_VM, "Start", NULL));
 	g_assert_true(chd_wait_property(&t, path, "State", "shut-off", 10000));
 	g_assert_true(chd_wait_property(&t, path, "StateReason", "shutdown", 0));
 	g_assert_true(chd_wait_signal(&t, "Lifecycle " CHD_PATH "/vm/hello stopped shutdown", 2000));
 	/* The guest's serial output landed in the console log. */
 	console = chd_get_string(&t, path, "ConsoleLog");
+	g_assert_cmpstr(console, ==, log);
 	g_assert_true(g_file_get_contents(console, &text, NULL, NULL));
 	g_assert_nonnull(strstr(text, "payload"));
 	chd_test_teardown(&t);
