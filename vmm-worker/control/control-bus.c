@@ -11,23 +11,32 @@
 #include "control/control.h"
 #include "log.h"
 
+/* For messages: "cannot <action>: ...". */
+static const char *const command_action[_WORKER_COMMAND_MAX] = {
+	[WORKER_COMMAND_POWER_BUTTON] = N_("press the power button"),
+	[WORKER_COMMAND_STOP] = N_("stop the VM"),
+	[WORKER_COMMAND_PAUSE] = N_("pause the VM"),
+	[WORKER_COMMAND_RESUME] = N_("resume the VM"),
+	[WORKER_COMMAND_REBOOT] = N_("reboot the VM"),
+};
+
 static int control_reply(sd_bus_message *m, struct worker *w, enum worker_command c, int r,
 			 sd_bus_error *error)
 {
 	const char *state = worker_state_to_string(w->state);
+	const char *action = _(command_action[c]);
 
 	switch (-r) {
 	case 0:
 		return sd_bus_reply_method_return(m, NULL);
 	case EBUSY:
-		return sd_bus_error_setf(error, CONTROL_ERROR_INVALID_STATE, _("cannot %s: the VM is %s"),
-					 worker_command_to_string(c), state);
+		return sd_bus_error_setf(error, CONTROL_ERROR_INVALID_STATE, _("cannot %s: the VM is %s%s"), action,
+					 state, w->state == WORKER_STATE_PAUSED ? _(" (resume it first)") : "");
 	case ESHUTDOWN:
-		return sd_bus_error_setf(error, CONTROL_ERROR_INVALID_STATE,
-					 _("cannot %s: the VM is stopping or rebooting"), worker_command_to_string(c));
+		return sd_bus_error_setf(error, CONTROL_ERROR_INVALID_STATE, _("cannot %s: the VM is stopping or rebooting"),
+					 action);
 	default:
-		return sd_bus_error_setf(error, CONTROL_ERROR_FAILED, _("cannot %s: %s"), worker_command_to_string(c),
-					 strerror(-r));
+		return sd_bus_error_setf(error, CONTROL_ERROR_FAILED, _("cannot %s: %s"), action, strerror(-r));
 	}
 }
 
