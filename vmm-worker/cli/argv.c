@@ -23,6 +23,7 @@ enum {
 	ARG_CMDLINE,
 	ARG_SERIAL,
 	ARG_CONSOLE,
+	ARG_RNG,
 	ARG_LOG_FILE,
 };
 
@@ -51,6 +52,8 @@ static const struct cli_option cli_options[] = {
      "null"},
     {"console", ARG_CONSOLE, true, false, "<console>",
      N_("Control (virtio) console: off|null|pty|tty|file=<path>"), "tty"},
+    {"rng", ARG_RNG, true, false, "<rng>",
+     N_("Random number generator parameters \"src=<entropy_source_path>\""), "src=/dev/urandom"},
     {NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL},
     {"log-file", ARG_LOG_FILE, true, false, "<log-file>",
      N_("Log file. Standard error is used if not specified"), NULL},
@@ -64,7 +67,6 @@ static const char *const cli_unsupported[] = {
     "memory-zone",
     "disk",
     "net",
-    "rng",
     "balloon",
     "fs",
     "pmem",
@@ -186,6 +188,8 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		free(cfg->console.path);
 		cfg->console.path = NULL;
 		return output_config_parse_console(&cfg->console, arg, ret_error);
+	case ARG_RNG:
+		return vmm_config_parse_rng(cfg, arg, ret_error);
 	case ARG_LOG_FILE:
 		return set_string(&cfg->log_file, option, arg, false, ret_error);
 	case 'v':
