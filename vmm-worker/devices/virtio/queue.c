@@ -83,7 +83,9 @@ int virtq_start(struct virtq *q, const struct guest_memory *mem, bool event_idx)
 	q->event_idx = event_idx;
 	q->last_avail_idx = 0;
 	q->used_idx = 0;
-	q->signalled_used_valid = false;
+	/* Nothing used yet counts as signalled: no interrupt until the first used buffer. */
+	q->signalled_used = 0;
+	q->signalled_used_valid = true;
 	return 0;
 }
 
@@ -229,10 +231,16 @@ bool virtq_should_signal(struct virtq *q)
 
 	if (!q->avail)
 		return false;
+	/* Nothing new since the last time: no interrupt, whatever the driver asked. */
+	if (q->signalled_used_valid && q->used_idx == q->signalled_used)
+		return false;
 	/* Our used->idx store before the driver's flags / used_event we read next. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!q->event_idx)
+	if (!q->event_idx) {
+		q->signalled_used = q->used_idx;
+		q->signalled_used_valid = true;
 		return !(load16(&q->avail[AVAIL_FLAGS]) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	}
 
 	old = q->signalled_used;
 	valid = q->signalled_used_valid;
