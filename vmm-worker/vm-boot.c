@@ -14,6 +14,7 @@
 #include "cli/config.h"
 #include "log.h"
 #include "memory/guest-memory.h"
+#include "pci/pci.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -23,7 +24,12 @@ static int vm_acpi_setup(struct vm *vm, uint64_t *ret_rsdp)
 		.n_cpus_boot = vm->cfg->cpus_boot,
 		.n_cpus_max = vm->cfg->cpus_max,
 		.serial = vm->serial != NULL,
+		.pci = vm->pci != NULL,
 	};
+	if (vm->pci) {
+		acfg.pci_mmio64_start = vm->pci->mmio64.base;
+		acfg.pci_mmio64_size = vm->pci->mmio64.size;
+	}
 	uint8_t *buf = guest_memory_ptr(vm->mem, LAYOUT_ACPI_START, LAYOUT_ACPI_SIZE);
 	if (!buf)
 		return log_error_errno(EFAULT, "guest RAM does not cover the ACPI area");

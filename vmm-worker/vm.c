@@ -170,6 +170,9 @@ int vm_new(const struct vmm_config *cfg, int serial_fd, struct vm **ret)
 	r = vm_devices_setup(vm);
 	if (r < 0)
 		goto fail;
+	r = vm_pci_setup(vm);
+	if (r < 0)
+		goto fail;
 
 	/* Only the boot vCPUs exist for now; max > boot becomes useful with CPU hot-plug. */
 	vm->n_vcpus = cfg->cpus_boot;
@@ -239,6 +242,7 @@ struct vm *vm_free(struct vm *vm)
 			vcpu_free(vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	vm_pci_free(vm);
 	vm_devices_free(vm);
 	safe_close(vm->vm_fd);
 	safe_close(vm->kvm_fd);

@@ -21,6 +21,13 @@ struct cmos;
 struct debug_port;
 struct acpi_pm;
 struct ged;
+struct pci_bus;
+struct msi_routes;
+struct msix_kvm;
+struct virtio_pci;
+struct virtio_device;
+
+#define VM_MAX_VIRTIO 16
 
 /* Why a VM stopped; the first reason reported wins. */
 enum vm_exit {
@@ -73,6 +80,12 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct ged *ged;
 
+	struct pci_bus *pci;
+	struct msi_routes *msi;
+	struct virtio_pci *virtio[VM_MAX_VIRTIO];
+	struct msix_kvm *virtio_msix[VM_MAX_VIRTIO];
+	unsigned n_virtio;
+
 	struct vcpu **vcpus;
 	unsigned n_vcpus;
 
@@ -114,3 +127,10 @@ void vm_pause_wake(struct vm *vm);
 int vm_devices_setup(struct vm *vm);
 void vm_devices_free(struct vm *vm);
 int vm_boot_setup(struct vm *vm);
+/* vm-pci.c: the PCI bus, its config mechanisms and windows, MSI routing, the virtio devices of the
+ * configuration. */
+int vm_pci_setup(struct vm *vm);
+void vm_pci_free(struct vm *vm);
+/* Puts vdev (owned from here on, also on failure) on the PCI bus behind a virtio-pci transport
+ * with MSI-X through KVM. Logs failures. */
+int vm_add_virtio(struct vm *vm, struct virtio_device *vdev);

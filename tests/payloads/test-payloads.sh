@@ -47,6 +47,7 @@ for cpus in 1 2 4; do
 	check "hello with $cpus vCPU(s) prints on the serial console" grep -q "payload: hello from the guest" "$work/out"
 done
 check "unclaimed PCI configuration reads return all-ones" grep -q "reads all-ones" "$work/out"
+check "0xCF8/0xCFC reach the PCI host bridge at 00:00.0" grep -q "PCI host bridge 1b36:0008" "$work/out"
 
 for mem in 16M 1G 4G; do
 	run --kernel "$payloads/hello.elf" --memory size=$mem --serial tty --console off

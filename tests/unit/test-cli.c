@@ -114,9 +114,17 @@ static void test_defaults(void)
 	g_assert_cmpuint(cfg.verbosity, ==, 0);
 	g_assert_cmpint(vmm_config_log_level(&cfg), ==, LOG_LEVEL_WARNING);
 	g_assert_null(cfg.log_file);
+	/* As Cloud Hypervisor: a virtio-rng on /dev/urandom unless told otherwise. */
+	g_assert_true(cfg.rng.enabled);
+	g_assert_cmpstr(vmm_config_rng_src(&cfg), ==, "/dev/urandom");
 	vmm_config_done(&cfg);
 	assert_empty(&cfg);
 	vmm_config_done(&cfg); /* twice is harmless */
+
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--rng", "src=\"/srv/entropy,1\""), ==, 0);
+	g_assert_cmpstr(vmm_config_rng_src(&cfg), ==, "/srv/entropy,1");
+	vmm_config_done(&cfg);
+	g_assert_null(cfg.rng.src);
 
 	vmm_config_init(&cfg);
 	g_assert_cmpuint(cfg.cpus_boot, ==, VMM_CPUS_DEFAULT);
@@ -369,6 +377,14 @@ static const struct bad_case bad_cases[] = {
     {{"--kernel", "k", "--control-socket", "path=/a,fd=3"}, -EINVAL, "give either path= or fd="},
     {{"--kernel", "k", "--control-socket", "socket=/a"}, -EINVAL, "unknown parameter 'socket' (known: path, fd)"},
     {{"--kernel", "k", "--control-socket", "/a", "--control-socket", "/b"}, -EINVAL, "given more than once"},
+    /* --rng */
+    {{"--kernel", "k", "--rng", "/dev/urandom"},
+     -EINVAL,
+     "--rng: unknown parameter '/dev/urandom' (known: src)"},
+    {{"--kernel", "k", "--rng", "src="}, -EINVAL, "--rng: parameter 'src' has an empty value"},
+    {{"--kernel", "k", "--rng", "src=/dev/urandom,iommu=on"}, -EOPNOTSUPP, "--rng: parameter 'iommu' is not supported"},
+    {{"--kernel", "k", "--rng", "src=a,src=b"}, -EINVAL, "parameter 'src' given more than once"},
+    {{"--kernel", "k", "--rng", "src=/dev/random", "--rng", "src=/dev/urandom"}, -EINVAL, "--rng: given more than once"},
 };
 
 static void test_bad(void)

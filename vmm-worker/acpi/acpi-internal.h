@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct acpi_config;
+struct aml;
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ACPI tables are little-endian");
 
@@ -65,4 +66,7 @@ void acpi_build_rsdp(void *rsdp, uint64_t xsdt_gpa);
 int acpi_build_xsdt(struct acpi_writer *w, const uint64_t *tables, size_t n_tables, uint64_t *ret_gpa);
 int acpi_build_fadt(struct acpi_writer *w, uint64_t dsdt_gpa, uint64_t *ret_gpa);
 int acpi_build_madt(struct acpi_writer *w, const struct acpi_config *cfg, uint64_t *ret_gpa);
+int acpi_build_mcfg(struct acpi_writer *w, uint64_t *ret_gpa);
+/* \_SB.PCI0 and \_SB.MBRD, emitted inside the DSDT's \_SB scope. */
+int acpi_dsdt_pci(struct aml *a, const struct acpi_config *cfg);
 int acpi_build_dsdt(struct acpi_writer *w, const struct acpi_config *cfg, uint64_t *ret_gpa);

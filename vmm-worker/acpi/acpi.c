@@ -54,7 +54,8 @@ int acpi_build(const struct acpi_config *cfg, uint64_t base_gpa, uint8_t *buf, s
 	       size_t *ret_used)
 {
 	struct acpi_writer w = {.buf = buf, .size = buf_size, .base_gpa = base_gpa};
-	uint64_t dsdt, tables[2], xsdt;
+	uint64_t dsdt, tables[3], xsdt;
+	size_t n_tables = 2;
 	void *rsdp;
 	int r;
 
@@ -77,7 +78,12 @@ int acpi_build(const struct acpi_config *cfg, uint64_t base_gpa, uint8_t *buf, s
 	r = acpi_build_madt(&w, cfg, &tables[1]);
 	if (r < 0)
 		return r;
-	r = acpi_build_xsdt(&w, tables, ELEMENTSOF(tables), &xsdt);
+	if (cfg->pci) {
+		r = acpi_build_mcfg(&w, &tables[n_tables++]);
+		if (r < 0)
+			return r;
+	}
+	r = acpi_build_xsdt(&w, tables, n_tables, &xsdt);
 	if (r < 0)
 		return r;
 	acpi_build_rsdp(rsdp, xsdt);

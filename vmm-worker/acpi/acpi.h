@@ -21,6 +21,10 @@ struct acpi_config {
 	unsigned n_cpus_boot; /* 1 .. n_cpus_max */
 	unsigned n_cpus_max;  /* up to ACPI_MAX_CPUS; APIC ID and ACPI UID = index */
 	bool serial;	      /* COM1 at PORT_COM1, IRQ_COM1 */
+	/* PCI host bridge: an MCFG table for the ECAM window and \_SB.PCI0 (with \_SB.MBRD reserving
+	 * ECAM) in the DSDT, windows from layout.h plus this 64-bit window (size 0: none). */
+	bool pci;
+	uint64_t pci_mmio64_start, pci_mmio64_size;
 	const struct acpi_aml_source *aml_sources;
 	size_t n_aml_sources;
 };

@@ -155,6 +155,11 @@ static int dsdt_aml(struct aml *a, const struct acpi_config *cfg)
 	r = dsdt_rtc(a);
 	if (r < 0)
 		return r;
+	if (cfg->pci) {
+		r = acpi_dsdt_pci(a, cfg);
+		if (r < 0)
+			return r;
+	}
 	r = aml_end(a);
 	if (r < 0)
 		return r;

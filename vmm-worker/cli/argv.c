@@ -23,6 +23,7 @@ enum {
 	ARG_CMDLINE,
 	ARG_SERIAL,
 	ARG_CONSOLE,
+	ARG_RNG,
 	ARG_LOG_FILE,
 	ARG_CONTROL_SOCKET,
 };
@@ -56,6 +57,8 @@ static const struct cli_option cli_options[] = {
      N_("Serve the org.cloudhypervisor.chd1.Worker D-Bus peer interface on a unix socket: "
         "<path>|path=<path>|fd=<listening socket>"),
      NULL},
+    {"rng", ARG_RNG, true, false, "<rng>",
+     N_("Random number generator parameters \"src=<entropy_source_path>\""), "src=/dev/urandom"},
     {NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL},
     {"log-file", ARG_LOG_FILE, true, false, "<log-file>",
      N_("Log file. Standard error is used if not specified"), NULL},
@@ -69,7 +72,6 @@ static const char *const cli_unsupported[] = {
     "memory-zone",
     "disk",
     "net",
-    "rng",
     "balloon",
     "fs",
     "pmem",
@@ -191,6 +193,8 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		free(cfg->console.path);
 		cfg->console.path = NULL;
 		return output_config_parse_console(&cfg->console, arg, ret_error);
+	case ARG_RNG:
+		return vmm_config_parse_rng(cfg, arg, ret_error);
 	case ARG_LOG_FILE:
 		return set_string(&cfg->log_file, option, arg, false, ret_error);
 	case ARG_CONTROL_SOCKET:

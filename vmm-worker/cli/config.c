@@ -20,6 +20,7 @@
 #define MEMORY_SYNTAX "size=<n>[K|M|G]"
 #define OUTPUT_SYNTAX "off|null|pty|tty|file=<path>"
 #define CONTROL_SOCKET_SYNTAX "<path>|path=<path>|fd=<n>"
+#define RNG_SYNTAX "src=<entropy_source_path>"
 
 static const char *const output_mode_table[_OUTPUT_MODE_MAX] = {
     [OUTPUT_MODE_OFF] = "off", [OUTPUT_MODE_NULL] = "null", [OUTPUT_MODE_TTY] = "tty",
@@ -52,6 +53,7 @@ void vmm_config_init(struct vmm_config *cfg)
 	    .serial = {.mode = OUTPUT_MODE_NULL},
 	    .console = {.mode = OUTPUT_MODE_TTY},
 	    .control_fd = -1,
+	    .rng = {.enabled = true},
 	};
 }
 
@@ -65,6 +67,7 @@ void vmm_config_done(struct vmm_config *cfg)
 	free(cfg->firmware);
 	free(cfg->serial.path);
 	free(cfg->console.path);
+	free(cfg->rng.src);
 	free(cfg->log_file);
 	free(cfg->control_path);
 	*cfg = (struct vmm_config){.control_fd = -1};
@@ -196,6 +199,38 @@ int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_er
 
 	cfg->memory_size = size;
 	return 0;
+}
+
+/* --rng */
+
+enum { RNG_SRC };
+static const struct option_key rng_keys[] = {
+    [RNG_SRC] = {"src"},
+    {"iommu", .unsupported = true},
+};
+
+int vmm_config_parse_rng(struct vmm_config *cfg, const char *s, char **ret_error)
+{
+	char *v[ELEMENTSOF(rng_keys)];
+	int r;
+
+	r = option_list_parse("--rng", RNG_SYNTAX, s, rng_keys, ELEMENTSOF(rng_keys), v, ret_error);
+	if (r < 0)
+		return r;
+	if (!v[RNG_SRC]) {
+		option_values_free(v, ELEMENTSOF(rng_keys));
+		return cli_error(ret_error, -EINVAL, _("--rng: '%s' names no entropy source: expected %s"), s,
+				 RNG_SYNTAX);
+	}
+	free(cfg->rng.src);
+	cfg->rng = (struct rng_config){.enabled = true, .src = TAKE_PTR(v[RNG_SRC])};
+	option_values_free(v, ELEMENTSOF(rng_keys));
+	return 0;
+}
+
+const char *vmm_config_rng_src(const struct vmm_config *cfg)
+{
+	return cfg->rng.src ? cfg->rng.src : VMM_RNG_DEFAULT_SRC;
 }
 
 /* --serial, --console */

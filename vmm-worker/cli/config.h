@@ -6,6 +6,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -40,6 +41,13 @@ struct output_config {
 	char *path; /* OUTPUT_MODE_FILE only, else NULL */
 };
 
+/* --rng: Cloud Hypervisor always gives the guest a virtio-rng, reading /dev/urandom by default. */
+#define VMM_RNG_DEFAULT_SRC "/dev/urandom"
+struct rng_config {
+	bool enabled;
+	char *src; /* NULL: VMM_RNG_DEFAULT_SRC */
+};
+
 struct vmm_config {
 	/* Boot payload: exactly one of kernel and firmware. */
 	char *kernel;
@@ -54,6 +62,8 @@ struct vmm_config {
 
 	struct output_config serial;  /* default null */
 	struct output_config console; /* default tty */
+
+	struct rng_config rng; /* default: enabled, /dev/urandom */
 
 	/* Repeatable devices land here as arrays parsed with option_list_parse(), one element per
 	 * --disk/--net/... value, e.g. "struct disk_config *disks; size_t n_disks;". */
@@ -82,6 +92,7 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv, char **ret_e
  * vmm_config_parse(). What they fill is only written on success. */
 int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error);
+int vmm_config_parse_rng(struct vmm_config *cfg, const char *s, char **ret_error);
 int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
 /* "<path>", "path=<path>" or "fd=<n>" (n >= 3, an inherited listening socket). */
@@ -89,6 +100,9 @@ int vmm_config_parse_control_socket(struct vmm_config *cfg, const char *s, char 
 
 /* The cross-option checks vmm_config_parse() ends with, for configurations built without argv. */
 int vmm_config_validate(struct vmm_config *cfg, char **ret_error);
+
+/* The entropy source --rng names, or the default. */
+const char *vmm_config_rng_src(const struct vmm_config *cfg);
 
 /* Frees what cfg owns and leaves it zeroed; safe to call twice. */
 void vmm_config_done(struct vmm_config *cfg);

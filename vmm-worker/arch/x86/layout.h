@@ -14,6 +14,7 @@
  *   0x0010_0000  bzImage protected-mode kernel; RAM continues up to the 32-bit MMIO gap
  *   0xc000_0000  32-bit MMIO gap: PCI windows, ECAM, GED, IOAPIC, LAPIC
  *   0x1_0000_0000 RAM above 4 GiB (whatever did not fit below the gap)
+ *   after RAM     64-bit PCI MMIO window (layout_pci_mmio64_start(), LAYOUT_PCI_MMIO64_SIZE)
  *
  * Also included by the assembler test payloads (tests/payloads): keep the port and bit constants free of
  * C-only suffixes.
@@ -70,6 +71,22 @@
 #define LAYOUT_LAPIC_START 0xfee00000ULL
 #define LAYOUT_RAM_64BIT_START 0x100000000ULL
 
+/* PCI: segment 0, bus 0, one function per slot. The ECAM window covers buses 0-255 (1 MiB each);
+ * devices exist on bus 0 only. BARs are placed in the 32-bit window (LAYOUT_PCI_MMIO32_*); the
+ * 64-bit window starts at the first 1 GiB boundary above RAM (the guest's physical address width
+ * must reach its end: 64 GiB past RAM needs at most 40 bits up to 960 GiB of RAM). */
+#define LAYOUT_PCI_ECAM_BUSES 256
+#define LAYOUT_PCI_MMIO64_ALIGN 0x40000000ULL
+#define LAYOUT_PCI_MMIO64_SIZE 0x1000000000ULL /* 64 GiB */
+#ifndef __ASSEMBLER__
+/* ram_end: highest guest RAM address + 1. */
+static inline unsigned long long layout_pci_mmio64_start(unsigned long long ram_end)
+{
+	unsigned long long s = ram_end > LAYOUT_RAM_64BIT_START ? ram_end : LAYOUT_RAM_64BIT_START;
+	return (s + LAYOUT_PCI_MMIO64_ALIGN - 1) & ~(LAYOUT_PCI_MMIO64_ALIGN - 1);
+}
+#endif
+
 /* Legacy I/O ports */
 #define PORT_DEBUG 0x80
 #define PORT_I8042_DATA 0x60
@@ -90,6 +107,9 @@
 #define IRQ_COM1 4
 #define IRQ_GED 9 /* ACPI Generic Event Device: power button and, later, hot-plug */
 #define IOAPIC_NUM_PINS 24
+/* GSIs from here up are MSI routes (KVM_SET_GSI_ROUTING), one per MSI-X vector in use. */
+#define IRQ_MSI_GSI_BASE IOAPIC_NUM_PINS
+#define IRQ_MSI_GSI_MAX 1024
 
 /* Register ABI of the ACPI Generic Event Device at LAYOUT_GED_START, shared by the device model
  * and the DSDT's _EVT method: one 32-bit read-to-clear register holding pending event bits. */

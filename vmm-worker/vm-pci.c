@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Wires PCI to the VM: config mechanisms on the port and MMIO buses, the BAR windows, MSI routing
+ * through KVM, and the virtio devices the configuration asks for. */
+#include <errno.h>
+#include <string.h>
+
+#include "arch/x86/layout.h"
+#include "cli/config.h"
+#include "devices/virtio/pci-modern.h"
+#include "devices/virtio/rng.h"
+#include "devices/virtio/virtio.h"
+#include "log.h"
+#include "memory/guest-memory.h"
+#include "pci/msi-kvm.h"
+#include "pci/pci.h"
+#include "vm.h"
+
+static uint64_t ram_end(const struct guest_memory *m)
+{
+	uint64_t end = 0;
+
+	for (unsigned i = 0; i < m->n_regions; i++)
+		end = MAX(end, m->regions[i].gpa + m->regions[i].size);
+	return end;
+}
+
+int vm_add_virtio(struct vm *vm, struct virtio_device *vdev)
+{
+	const char *name = vdev->ops->name;
+	struct virtio_pci *p = NULL;
+	struct msix_kvm *k = NULL;
+	int r;
+
+	if (vm->n_virtio >= VM_MAX_VIRTIO) {
+		virtio_device_free(vdev);
+		return log_error_errno(E2BIG, "cannot add virtio-%s: at most %d virtio devices", name, VM_MAX_VIRTIO);
+	}
+	r = msix_kvm_new(vm->msi, virtio_pci_n_vectors(vdev), &k);
+	if (r < 0) {
+		virtio_device_free(vdev);
+		return log_error_errno(r, "cannot set up MSI-X interrupts for virtio-%s: %s", name, strerror(-r));
+	}
+	r = virtio_pci_new(vdev, &msix_kvm_ops, k, vm->vm_fd, &p);
+	if (r < 0) {
+		msix_kvm_free(k);
+		return log_error_errno(r, "cannot create the PCI function of virtio-%s: %s", name, strerror(-r));
+	}
+	r = pci_bus_add(vm->pci, &p->pci);
+	if (r < 0) {
+		virtio_pci_free(p);
+		msix_kvm_free(k);
+		return log_error_errno(r, "cannot put virtio-%s on the PCI bus: %s", name,
+				       r == -ENOSPC ? "no free slot or BAR space" : strerror(-r));
+	}
+	vm->virtio[vm->n_virtio] = p;
+	vm->virtio_msix[vm->n_virtio] = k;
+	vm->n_virtio++;
+	log_debug("virtio-%s at PCI 00:%02x.0, BAR0 0x%llx", name, p->pci.slot,
+		  (unsigned long long)pci_device_bar_addr(&p->pci, VIRTIO_PCI_BAR));
+	return 0;
+}
+
+static int add_rng(struct vm *vm)
+{
+	const char *src = vmm_config_rng_src(vm->cfg);
+	struct virtio_device *vdev;
+	int r;
+
+	r = virtio_rng_new(src, vm->mem, &vdev);
+	if (r < 0)
+		return log_error_errno(r, "--rng: cannot use '%s' as entropy source: %s", src, strerror(-r));
+	return vm_add_virtio(vm, vdev);
+}
+
+int vm_pci_setup(struct vm *vm)
+{
+	uint64_t mmio64 = layout_pci_mmio64_start(ram_end(vm->mem));
+	int r;
+
+	r = pci_bus_new(mmio64, LAYOUT_PCI_MMIO64_SIZE, &vm->pci);
+	if (r < 0)
+		return log_error_errno(r, "cannot create the PCI bus: %s", strerror(-r));
+	r = msi_routes_new(vm->vm_fd, &vm->msi);
+	if (r < 0)
+		return log_error_errno(r, "cannot create the MSI routing table: %s", strerror(-r));
+
+	r = bus_register(&vm->pio, PORT_PCI_CONFIG_ADDRESS, 8, &pci_config_io_ops, vm->pci, "pci-config");
+	if (r >= 0)
+		r = bus_register(&vm->mmio, LAYOUT_PCI_ECAM_START, LAYOUT_PCI_ECAM_SIZE, &pci_ecam_ops, vm->pci,
+				 "pci-ecam");
+	if (r >= 0)
+		r = bus_register(&vm->mmio, LAYOUT_PCI_MMIO32_START, LAYOUT_PCI_MMIO32_SIZE, &pci_window_ops,
+				 &vm->pci->mmio32, "pci-mmio32");
+	if (r >= 0)
+		r = bus_register(&vm->mmio, mmio64, LAYOUT_PCI_MMIO64_SIZE, &pci_window_ops, &vm->pci->mmio64,
+				 "pci-mmio64");
+	if (r < 0)
+		return log_error_errno(r, "cannot place the PCI config mechanisms and windows: %s", strerror(-r));
+
+	if (vm->cfg->rng.enabled) {
+		r = add_rng(vm);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void vm_pci_free(struct vm *vm)
+{
+	/* Devices first: their I/O threads use the MSI-X routes and guest memory. */
+	for (unsigned i = 0; i < vm->n_virtio; i++) {
+		vm->virtio[i] = virtio_pci_free(vm->virtio[i]);
+		vm->virtio_msix[i] = msix_kvm_free(vm->virtio_msix[i]);
+	}
+	vm->n_virtio = 0;
+	vm->msi = msi_routes_free(vm->msi);
+	vm->pci = pci_bus_free(vm->pci);
+}
