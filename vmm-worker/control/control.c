@@ -22,6 +22,8 @@
  * of spinning on a listening socket that stays readable. */
 #define CONTROL_ACCEPT_RETRY_USEC (1000u * 1000u)
 #define CONTROL_FLUSH_USEC (1000u * 1000u)
+/* Messages one connection may have processed per loop iteration before the others get a turn. */
+#define CONTROL_PROCESS_BATCH 64
 
 struct control_conn {
 	struct control *control;
@@ -35,6 +37,8 @@ struct control {
 	char *path; /* the socket we created, removed on free; NULL for an inherited one */
 	sd_event_source *listen_source;
 	sd_event_source *retry_source;
+	sd_event_source *post_source;  /* after every loop iteration: see on_post() */
+	sd_event_source *again_source; /* a defer source that makes one more iteration */
 	sd_id128_t server_id;
 	struct control_conn *conns[CONTROL_CONNECTIONS_MAX];
 	struct control_stats stats;
@@ -134,6 +138,46 @@ fail:
 	control_conn_free(conn);
 	c->stats.refused++;
 	return log_debug_errno(r, "control: cannot serve a new client: %s", strerror(-r));
+}
+
+/* sd-bus, attached to an event loop, processes a connection when its socket is readable or a queued
+ * message waits. Bytes a client pipelines right behind its authentication's BEGIN are neither: they
+ * sit in the connection's read buffer, unparsed, and the client would wait for a reply forever (seen
+ * with GDBus clients on a loaded machine). So after every loop iteration, each connection is
+ * processed until it has nothing more to do; a connection with more than a batch waiting gets
+ * another iteration, so one busy client cannot starve the rest of the loop. */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	struct control *c = userdata;
+	bool more = false;
+
+	for (unsigned i = 0; i < CONTROL_CONNECTIONS_MAX; i++) {
+		struct control_conn *conn = c->conns[i];
+		int r = 0;
+
+		if (!conn)
+			continue;
+		/* Processing may dispatch Disconnected, which frees conn: hold the bus. */
+		_cleanup_(sd_bus_unrefp) sd_bus *bus = sd_bus_ref(conn->bus);
+		for (unsigned n = 0; n < CONTROL_PROCESS_BATCH; n++) {
+			r = sd_bus_process(bus, NULL);
+			if (r <= 0)
+				break;
+		}
+		if (r < 0 && c->conns[i] == conn) {
+			log_debug("control: client %u: %s; disconnecting it", i, strerror(-r));
+			control_conn_free(conn);
+		} else if (r > 0)
+			more = true;
+	}
+	if (more)
+		return sd_event_source_set_enabled(c->again_source, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int on_again(sd_event_source *s, void *userdata)
+{
+	return 0;
 }
 
 static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -281,6 +325,12 @@ int control_new(struct worker *w, const char *path, int listen_fd, struct contro
 	}
 	if (r >= 0)
 		r = sd_event_add_io(w->event, &c->listen_source, c->listen_fd, EPOLLIN, on_accept, c);
+	if (r >= 0)
+		r = sd_event_add_post(w->event, &c->post_source, on_post, c);
+	if (r >= 0)
+		r = sd_event_add_defer(w->event, &c->again_source, on_again, c);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->again_source, SD_EVENT_OFF);
 	if (r < 0) {
 		control_free(c);
 		return log_error_errno(r, "--control-socket: cannot serve the control socket: %s", strerror(-r));
@@ -297,6 +347,8 @@ struct control *control_free(struct control *c)
 	for (unsigned i = 0; i < CONTROL_CONNECTIONS_MAX; i++)
 		control_conn_free(c->conns[i]);
 	c->retry_source = sd_event_source_unref(c->retry_source);
+	c->post_source = sd_event_source_unref(c->post_source);
+	c->again_source = sd_event_source_unref(c->again_source);
 	c->listen_source = sd_event_source_unref(c->listen_source);
 	safe_close(c->listen_fd);
 	if (c->path)
