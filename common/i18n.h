@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Marks user-facing messages for translation (STYLE rule 13). glibc carries gettext, so this adds
- * no dependency; until a text domain is bound, gettext() returns the English text. Move to common/
- * once another program needs it. */
+ * no dependency; until a program binds the text domain (po/), gettext() returns the English text. */
 #pragma once
 
 #include <libintl.h>
