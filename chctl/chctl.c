@@ -21,15 +21,15 @@ struct global_options {
 static void global_entries(struct global_options *o, GOptionEntry entries[6])
 {
 	GOptionEntry e[6] = {
-		{"system", 0, 0, G_OPTION_ARG_NONE, &o->system,
-		 N_("Talk to the system chd (default for root)"), NULL},
-		{"user", 0, 0, G_OPTION_ARG_NONE, &o->user,
-		 N_("Talk to your own chd on the session bus (default for other users)"), NULL},
-		{"connect", 'c', 0, G_OPTION_ARG_STRING, &o->connect,
-		 N_("Talk to chd on the bus at ADDRESS (also $" CHCTL_ADDRESS_ENV ")"), N_("ADDRESS")},
-		{"json", 'j', 0, G_OPTION_ARG_NONE, &o->json, N_("Print JSON instead of tables and text"), NULL},
-		{"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL},
-		{NULL},
+	    {"system", 0, 0, G_OPTION_ARG_NONE, &o->system, N_("Talk to the system chd (default for root)"),
+	     NULL},
+	    {"user", 0, 0, G_OPTION_ARG_NONE, &o->user,
+	     N_("Talk to your own chd on the session bus (default for other users)"), NULL},
+	    {"connect", 'c', 0, G_OPTION_ARG_STRING, &o->connect,
+	     N_("Talk to chd on the bus at ADDRESS (also $" CHCTL_ADDRESS_ENV ")"), N_("ADDRESS")},
+	    {"json", 'j', 0, G_OPTION_ARG_NONE, &o->json, N_("Print JSON instead of tables and text"), NULL},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL},
+	    {NULL},
 	};
 
 	memcpy(entries, e, sizeof(e));
@@ -78,7 +78,8 @@ static char *verbs_description(void)
 	struct verb_list l = {.out = g_string_new(NULL), .group = -1};
 
 	chctl_verb_foreach(append_verb_line, &l);
-	g_string_append_printf(l.out, "\n%s\n\n%s\n", _("'chctl help VERB' or 'chctl VERB --help' describes one verb."),
+	g_string_append_printf(l.out, "\n%s\n\n%s\n",
+			       _("'chctl help VERB' or 'chctl VERB --help' describes one verb."),
 			       _("Exit status:"));
 	for (int e = 0; e < _CHCTL_EXIT_MAX; e++)
 		g_string_append_printf(l.out, "  %2d  %s\n", e, chctl_exit_description((enum chctl_exit)e));

@@ -43,17 +43,17 @@ struct chctl {
 	enum chctl_bus_kind bus_kind;
 	char *address; /* with CHCTL_BUS_ADDRESS */
 	bool json;
-	sd_bus *bus;   /* connected on first use */
+	sd_bus *bus; /* connected on first use */
 };
 
 struct chctl_verb {
 	const char *name;
 	enum chctl_verb_group group;
-	const char *args;    /* positional arguments for help: "VM", "FILE" */
+	const char *args; /* positional arguments for help: "VM", "FILE" */
 	unsigned min_args;
 	unsigned max_args;
-	const char *summary; /* N_() */
-	const char *description; /* N_(), may be NULL */
+	const char *summary;	     /* N_() */
+	const char *description;     /* N_(), may be NULL */
 	const GOptionEntry *options; /* NULL or terminated by an entry with a NULL long_name */
 	int (*run)(struct chctl *c, char **args, unsigned n_args);
 };

@@ -210,7 +210,8 @@ int chctl_console_attach(struct chctl *c, const char *name)
 		con.rd_fd = fd;
 		con.follow = true;
 	} else {
-		chctl_error(_("cannot attach to the console of '%s': it has no console (is it running?)"), name);
+		chctl_error(_("cannot attach to the console of '%s': it has no console (is it running?)"),
+			    name);
 		return CHCTL_EXIT_INVALID_STATE;
 	}
 	if (r < 0) {

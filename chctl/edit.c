@@ -34,8 +34,8 @@ static int run_editor(const char *file, GError **error)
 	g_strv_builder_addv(b, (const char **)words);
 	g_strv_builder_add(b, file);
 	argv = g_strv_builder_end(b);
-	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL,
-			  NULL, &status, error))
+	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+			  NULL, NULL, &status, error))
 		return -ENOENT;
 	if (!g_spawn_check_wait_status(status, error))
 		return -EIO;

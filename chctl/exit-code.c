@@ -6,17 +6,17 @@
 #include "string-table.h"
 
 static const char *const chctl_exit_table[_CHCTL_EXIT_MAX] = {
-	[CHCTL_EXIT_OK] = "ok",
-	[CHCTL_EXIT_FAILURE] = "failure",
-	[CHCTL_EXIT_USAGE] = "usage",
-	[CHCTL_EXIT_NO_SUCH_VM] = "no-such-vm",
-	[CHCTL_EXIT_INVALID_STATE] = "invalid-state",
-	[CHCTL_EXIT_BUSY] = "busy",
-	[CHCTL_EXIT_PERMISSION_DENIED] = "permission-denied",
-	[CHCTL_EXIT_NO_DAEMON] = "no-daemon",
-	[CHCTL_EXIT_INVALID_DEFINITION] = "invalid-definition",
-	[CHCTL_EXIT_VM_EXISTS] = "vm-exists",
-	[CHCTL_EXIT_NOT_SUPPORTED] = "not-supported",
+    [CHCTL_EXIT_OK] = "ok",
+    [CHCTL_EXIT_FAILURE] = "failure",
+    [CHCTL_EXIT_USAGE] = "usage",
+    [CHCTL_EXIT_NO_SUCH_VM] = "no-such-vm",
+    [CHCTL_EXIT_INVALID_STATE] = "invalid-state",
+    [CHCTL_EXIT_BUSY] = "busy",
+    [CHCTL_EXIT_PERMISSION_DENIED] = "permission-denied",
+    [CHCTL_EXIT_NO_DAEMON] = "no-daemon",
+    [CHCTL_EXIT_INVALID_DEFINITION] = "invalid-definition",
+    [CHCTL_EXIT_VM_EXISTS] = "vm-exists",
+    [CHCTL_EXIT_NOT_SUPPORTED] = "not-supported",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(chctl_exit, enum chctl_exit, _CHCTL_EXIT_MAX)
@@ -27,28 +27,28 @@ static const struct {
 	const char *name;
 	enum chctl_exit exit;
 } error_map[] = {
-	{CHD_ERROR "NoSuchVM", CHCTL_EXIT_NO_SUCH_VM},
-	{CHD_ERROR "InvalidState", CHCTL_EXIT_INVALID_STATE},
-	{CHD_ERROR "Busy", CHCTL_EXIT_BUSY},
-	{CHD_ERROR "InvalidDefinition", CHCTL_EXIT_INVALID_DEFINITION},
-	{CHD_ERROR "VMExists", CHCTL_EXIT_VM_EXISTS},
-	{CHD_ERROR "NotSupported", CHCTL_EXIT_NOT_SUPPORTED},
-	{CHD_ERROR "PermissionDenied", CHCTL_EXIT_PERMISSION_DENIED},
-	{CHD_ERROR "AccessDenied", CHCTL_EXIT_PERMISSION_DENIED},
-	/* The bus daemon's policy, or polkit through chd, said no. */
-	{"org.freedesktop.DBus.Error.AccessDenied", CHCTL_EXIT_PERMISSION_DENIED},
-	{"org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", CHCTL_EXIT_PERMISSION_DENIED},
-	{"org.freedesktop.PolicyKit1.Error.NotAuthorized", CHCTL_EXIT_PERMISSION_DENIED},
-	/* Nobody owns org.cloudhypervisor.chd1 and activation did not start chd. */
-	{"org.freedesktop.DBus.Error.ServiceUnknown", CHCTL_EXIT_NO_DAEMON},
-	{"org.freedesktop.DBus.Error.NameHasNoOwner", CHCTL_EXIT_NO_DAEMON},
-	{"org.freedesktop.DBus.Error.NoServer", CHCTL_EXIT_NO_DAEMON},
-	/* A VM object that vanished between lookup and call. */
-	{"org.freedesktop.DBus.Error.UnknownObject", CHCTL_EXIT_NO_SUCH_VM},
-	/* An older chd without the method or property chctl asked for. */
-	{"org.freedesktop.DBus.Error.UnknownMethod", CHCTL_EXIT_NOT_SUPPORTED},
-	{"org.freedesktop.DBus.Error.UnknownProperty", CHCTL_EXIT_NOT_SUPPORTED},
-	{"org.freedesktop.DBus.Error.NotSupported", CHCTL_EXIT_NOT_SUPPORTED},
+    {CHD_ERROR "NoSuchVM", CHCTL_EXIT_NO_SUCH_VM},
+    {CHD_ERROR "InvalidState", CHCTL_EXIT_INVALID_STATE},
+    {CHD_ERROR "Busy", CHCTL_EXIT_BUSY},
+    {CHD_ERROR "InvalidDefinition", CHCTL_EXIT_INVALID_DEFINITION},
+    {CHD_ERROR "VMExists", CHCTL_EXIT_VM_EXISTS},
+    {CHD_ERROR "NotSupported", CHCTL_EXIT_NOT_SUPPORTED},
+    {CHD_ERROR "PermissionDenied", CHCTL_EXIT_PERMISSION_DENIED},
+    {CHD_ERROR "AccessDenied", CHCTL_EXIT_PERMISSION_DENIED},
+    /* The bus daemon's policy, or polkit through chd, said no. */
+    {"org.freedesktop.DBus.Error.AccessDenied", CHCTL_EXIT_PERMISSION_DENIED},
+    {"org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", CHCTL_EXIT_PERMISSION_DENIED},
+    {"org.freedesktop.PolicyKit1.Error.NotAuthorized", CHCTL_EXIT_PERMISSION_DENIED},
+    /* Nobody owns org.cloudhypervisor.chd1 and activation did not start chd. */
+    {"org.freedesktop.DBus.Error.ServiceUnknown", CHCTL_EXIT_NO_DAEMON},
+    {"org.freedesktop.DBus.Error.NameHasNoOwner", CHCTL_EXIT_NO_DAEMON},
+    {"org.freedesktop.DBus.Error.NoServer", CHCTL_EXIT_NO_DAEMON},
+    /* A VM object that vanished between lookup and call. */
+    {"org.freedesktop.DBus.Error.UnknownObject", CHCTL_EXIT_NO_SUCH_VM},
+    /* An older chd without the method or property chctl asked for. */
+    {"org.freedesktop.DBus.Error.UnknownMethod", CHCTL_EXIT_NOT_SUPPORTED},
+    {"org.freedesktop.DBus.Error.UnknownProperty", CHCTL_EXIT_NOT_SUPPORTED},
+    {"org.freedesktop.DBus.Error.NotSupported", CHCTL_EXIT_NOT_SUPPORTED},
 };
 
 enum chctl_exit chctl_exit_from_error_name(const char *name)

@@ -57,7 +57,7 @@ char *table_format(const struct table *t, gboolean header)
 
 	for (unsigned i = first; i < t->cells->len; i++)
 		width[i % t->n_columns] =
-			MAX(width[i % t->n_columns], (size_t)g_utf8_strlen(t->cells->pdata[i], -1));
+		    MAX(width[i % t->n_columns], (size_t)g_utf8_strlen(t->cells->pdata[i], -1));
 	/* A partial last row is printed as far as it goes. */
 	for (unsigned i = first; i < t->cells->len; i++) {
 		unsigned col = i % t->n_columns;

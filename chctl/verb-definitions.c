@@ -58,7 +58,8 @@ static int verb_define(struct chctl *c, char **args, unsigned n)
 		return chctl_failf(&error, r, _("cannot define a VM from '%s'"), args[0]);
 	r = sd_bus_get_property_string(c->bus, CHD_BUS_NAME, path, CHD_VM_INTERFACE, "Name", &error, &name);
 	if (r < 0)
-		return chctl_failf(&error, r, _("cannot read the name of the VM defined from '%s'"), args[0]);
+		return chctl_failf(&error, r, _("cannot read the name of the VM defined from '%s'"),
+				   args[0]);
 	message = g_strdup_printf(_("VM '%s' defined from '%s'."), name, args[0]);
 	return chctl_report_done(c, path, name, message);
 }
@@ -129,37 +130,38 @@ static int verb_dumpxml(struct chctl *c, char **args, unsigned n)
 static int verb_autostart(struct chctl *c, char **args, unsigned n)
 {
 	if (arg_disable)
-		return chctl_vm_operation(c, args[0], "SetAutostart", "b", false, _("cannot disable autostart of '%s'"),
+		return chctl_vm_operation(c, args[0], "SetAutostart", "b", false,
+					  _("cannot disable autostart of '%s'"),
 					  _("VM '%s' will no longer start with chd."));
-	return chctl_vm_operation(c, args[0], "SetAutostart", "b", true, _("cannot enable autostart of '%s'"),
-				  _("VM '%s' will start with chd."));
+	return chctl_vm_operation(c, args[0], "SetAutostart", "b", true,
+				  _("cannot enable autostart of '%s'"), _("VM '%s' will start with chd."));
 }
 
 static const GOptionEntry dumpxml_options[] = {
-	{"inactive", 0, 0, G_OPTION_ARG_NONE, &arg_inactive,
-	 N_("Show the stored definition, not the one a running VM uses"), NULL},
-	{NULL},
+    {"inactive", 0, 0, G_OPTION_ARG_NONE, &arg_inactive,
+     N_("Show the stored definition, not the one a running VM uses"), NULL},
+    {NULL},
 };
 
 static const GOptionEntry autostart_options[] = {
-	{"disable", 0, 0, G_OPTION_ARG_NONE, &arg_disable, N_("Do not start the VM with chd any more"), NULL},
-	{NULL},
+    {"disable", 0, 0, G_OPTION_ARG_NONE, &arg_disable, N_("Do not start the VM with chd any more"), NULL},
+    {NULL},
 };
 
 const struct chctl_verb chctl_verbs_definitions[] = {
-	{"define", CHCTL_GROUP_DEFINITIONS, "FILE", 1, 1, N_("Define or update a VM from an XML file"),
-	 N_("FILE is libvirt domain XML (see schemas/); '-' reads standard input. Defining an existing VM "
-	    "again replaces its definition; a running VM uses it from its next start."),
-	 NULL, verb_define},
-	{"undefine", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Remove a VM's definition"),
-	 N_("A running VM keeps running and disappears when it stops."), NULL, verb_undefine},
-	{"dumpxml", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Print a VM's definition as XML"), NULL,
-	 dumpxml_options, verb_dumpxml},
-	{"edit", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Edit a VM's definition in $EDITOR"),
-	 N_("Opens the stored definition in $VISUAL, $EDITOR or vi, then defines the result. When chd "
-	    "refuses it, chctl says why and offers to edit again."),
-	 NULL, chctl_verb_edit},
-	{"autostart", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Start a VM whenever chd starts"), NULL,
-	 autostart_options, verb_autostart},
-	{NULL},
+    {"define", CHCTL_GROUP_DEFINITIONS, "FILE", 1, 1, N_("Define or update a VM from an XML file"),
+     N_("FILE is libvirt domain XML (see schemas/); '-' reads standard input. Defining an existing VM "
+	"again replaces its definition; a running VM uses it from its next start."),
+     NULL, verb_define},
+    {"undefine", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Remove a VM's definition"),
+     N_("A running VM keeps running and disappears when it stops."), NULL, verb_undefine},
+    {"dumpxml", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Print a VM's definition as XML"), NULL,
+     dumpxml_options, verb_dumpxml},
+    {"edit", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Edit a VM's definition in $EDITOR"),
+     N_("Opens the stored definition in $VISUAL, $EDITOR or vi, then defines the result. When chd "
+	"refuses it, chctl says why and offers to edit again."),
+     NULL, chctl_verb_edit},
+    {"autostart", CHCTL_GROUP_DEFINITIONS, "VM", 1, 1, N_("Start a VM whenever chd starts"), NULL,
+     autostart_options, verb_autostart},
+    {NULL},
 };

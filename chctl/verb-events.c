@@ -145,7 +145,8 @@ static int on_lifecycle(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
 	o = event_object(m, vm);
 	json_object_set_string_member(o, "event", event);
 	json_object_set_string_member(o, "detail", detail);
-	text = *detail ? g_strdup_printf("%s: %s (%s)", vm, event, detail) : g_strdup_printf("%s: %s", vm, event);
+	text = *detail ? g_strdup_printf("%s: %s (%s)", vm, event, detail)
+		       : g_strdup_printf("%s: %s", vm, event);
 	return emit(userdata, o, text);
 }
 
@@ -216,7 +217,8 @@ static int verb_events(struct chctl *c, char **args, unsigned n)
 	/* A VM's path comes from its name alone, so one can watch a VM before it is defined. */
 	if (n == 1 && sd_bus_path_encode(CHD_VM_PATH_PREFIX, args[0], &path) < 0)
 		return chctl_failf(NULL, -ENOMEM, _("cannot watch '%s'"), args[0]);
-	match = path ? g_strdup_printf("path='%s'", path) : g_strdup("path_namespace='" CHD_VM_PATH_PREFIX "'");
+	match =
+	    path ? g_strdup_printf("path='%s'", path) : g_strdup("path_namespace='" CHD_VM_PATH_PREFIX "'");
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -228,21 +230,22 @@ static int verb_events(struct chctl *c, char **args, unsigned n)
 	if (r >= 0)
 		r = sd_event_add_signal(e, &sigterm, SIGTERM, on_signal, NULL);
 	if (r >= 0 && arg_timeout > 0)
-		r = sd_event_add_time_relative(e, &timer, CLOCK_MONOTONIC, (uint64_t)arg_timeout * 1000000, 0,
-					       on_timeout, NULL);
+		r = sd_event_add_time_relative(e, &timer, CLOCK_MONOTONIC, (uint64_t)arg_timeout * 1000000,
+					       0, on_timeout, NULL);
 	if (r >= 0)
 		r = sd_bus_attach_event(c->bus, e, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return chctl_failf(NULL, r, _("cannot watch for events"));
 
 	{
-		g_autofree char *lifecycle_match = g_strdup_printf(
-			"type='signal',sender='" CHD_BUS_NAME "',interface='" CHD_VM_INTERFACE "',member='Lifecycle',%s",
-			match);
+		g_autofree char *lifecycle_match =
+		    g_strdup_printf("type='signal',sender='" CHD_BUS_NAME "',interface='" CHD_VM_INTERFACE
+				    "',member='Lifecycle',%s",
+				    match);
 		g_autofree char *changed_match = g_strdup_printf(
-			"type='signal',sender='" CHD_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
-			"member='PropertiesChanged',arg0='" CHD_VM_INTERFACE "',%s",
-			match);
+		    "type='signal',sender='" CHD_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
+		    "member='PropertiesChanged',arg0='" CHD_VM_INTERFACE "',%s",
+		    match);
 
 		/* Both matches are in place before the banner, so nothing after it is missed. */
 		r = sd_bus_add_match(c->bus, &lifecycle, lifecycle_match, on_lifecycle, &w);
@@ -263,15 +266,15 @@ static int verb_events(struct chctl *c, char **args, unsigned n)
 }
 
 static const GOptionEntry events_options[] = {
-	{"count", 0, 0, G_OPTION_ARG_INT, &arg_count, N_("Stop after N events"), N_("N")},
-	{"timeout", 't', 0, G_OPTION_ARG_INT, &arg_timeout, N_("Stop after S seconds"), N_("S")},
-	{NULL},
+    {"count", 0, 0, G_OPTION_ARG_INT, &arg_count, N_("Stop after N events"), N_("N")},
+    {"timeout", 't', 0, G_OPTION_ARG_INT, &arg_timeout, N_("Stop after S seconds"), N_("S")},
+    {NULL},
 };
 
 const struct chctl_verb chctl_verbs_events[] = {
-	{"events", CHCTL_GROUP_EVENTS, "[VM]", 0, 1, N_("Print VM events as they happen"),
-	 N_("Lifecycle events (defined, started, stopped, …) and property changes (State, …) of one VM or "
-	    "of all, one line each (with --json: one JSON object a line), until Ctrl-C."),
-	 events_options, verb_events},
-	{NULL},
+    {"events", CHCTL_GROUP_EVENTS, "[VM]", 0, 1, N_("Print VM events as they happen"),
+     N_("Lifecycle events (defined, started, stopped, …) and property changes (State, …) of one VM or "
+	"of all, one line each (with --json: one JSON object a line), until Ctrl-C."),
+     events_options, verb_events},
+    {NULL},
 };

@@ -185,10 +185,17 @@ static int verb_info(struct chctl *c, char **args, unsigned n)
 	memory = format_bytes(p.memory);
 	vcpus = g_strdup_printf("%u", p.vcpus);
 	pid = p.worker_pid ? g_strdup_printf("%u", p.worker_pid) : g_strdup("-");
-	const char *keys[] = {_("Name"),	_("UUID"),	_("State"),	 _("Persistent"), _("Autostart"),
-			      _("vCPUs"),	_("Memory"),	_("Worker PID"), _("Console log")};
-	const char *values[] = {p.name,		   p.uuid,   state, yes_no(p.persistent), yes_no(p.autostart),
-				vcpus,		   memory,   pid,   p.console_log && *p.console_log ? p.console_log : "-"};
+	const char *keys[] = {_("Name"),  _("UUID"),   _("State"),	_("Persistent"), _("Autostart"),
+			      _("vCPUs"), _("Memory"), _("Worker PID"), _("Console log")};
+	const char *values[] = {p.name,
+				p.uuid,
+				state,
+				yes_no(p.persistent),
+				yes_no(p.autostart),
+				vcpus,
+				memory,
+				pid,
+				p.console_log && *p.console_log ? p.console_log : "-"};
 	text = format_fields(keys, values, G_N_ELEMENTS(keys));
 	fputs(text, stdout);
 	return CHCTL_EXIT_OK;
@@ -222,8 +229,9 @@ static int verb_cmdline(struct chctl *c, char **args, unsigned n)
 	for (char **s = argv; *s; s++) {
 		g_autofree char *quoted = g_shell_quote(*s);
 		/* Quote only what needs it, so the line reads like the one a person would type. */
-		bool plain = **s && strspn(*s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-					      "-_=,./:@+%") == strlen(*s);
+		bool plain =
+		    **s && strspn(*s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				      "-_=,./:@+%") == strlen(*s);
 
 		printf("%s%s", s == argv ? "" : " ", plain ? *s : quoted);
 	}
@@ -232,16 +240,16 @@ static int verb_cmdline(struct chctl *c, char **args, unsigned n)
 }
 
 static const GOptionEntry list_options[] = {
-	{"all", 'a', 0, G_OPTION_ARG_NONE, &arg_all, N_("List every VM, not only the running ones"), NULL},
-	{"name", 0, 0, G_OPTION_ARG_NONE, &arg_name, N_("Print only the names, one a line"), NULL},
-	{NULL},
+    {"all", 'a', 0, G_OPTION_ARG_NONE, &arg_all, N_("List every VM, not only the running ones"), NULL},
+    {"name", 0, 0, G_OPTION_ARG_NONE, &arg_name, N_("Print only the names, one a line"), NULL},
+    {NULL},
 };
 
 const struct chctl_verb chctl_verbs_info[] = {
-	{"list", CHCTL_GROUP_INFO, NULL, 0, 0, N_("List the running VMs (--all: every VM)"), NULL, list_options,
-	 verb_list},
-	{"info", CHCTL_GROUP_INFO, "VM", 1, 1, N_("Show a VM's state and resources"), NULL, NULL, verb_info},
-	{"cmdline", CHCTL_GROUP_INFO, "VM", 1, 1, N_("Show the vmm-worker command line that runs a VM"),
-	 N_("The same command runs the VM by hand, without chd."), NULL, verb_cmdline},
-	{NULL},
+    {"list", CHCTL_GROUP_INFO, NULL, 0, 0, N_("List the running VMs (--all: every VM)"), NULL, list_options,
+     verb_list},
+    {"info", CHCTL_GROUP_INFO, "VM", 1, 1, N_("Show a VM's state and resources"), NULL, NULL, verb_info},
+    {"cmdline", CHCTL_GROUP_INFO, "VM", 1, 1, N_("Show the vmm-worker command line that runs a VM"),
+     N_("The same command runs the VM by hand, without chd."), NULL, verb_cmdline},
+    {NULL},
 };

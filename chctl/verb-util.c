@@ -42,8 +42,8 @@ int chctl_report_done(struct chctl *c, const char *path, const char *name, const
 	return chctl_print_json(node);
 }
 
-int chctl_vm_operation(struct chctl *c, const char *name, const char *method, const char *types, unsigned arg,
-		       const char *fail_format, const char *done_format)
+int chctl_vm_operation(struct chctl *c, const char *name, const char *method, const char *types,
+		       unsigned arg, const char *fail_format, const char *done_format)
 {
 	g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
 	g_autofree char *path = NULL;

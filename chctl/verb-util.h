@@ -18,8 +18,8 @@ int chctl_print_json_object(JsonObject *o);
 
 /* Calls method on the VM called name, with one optional argument (types "u" or "b", or NULL),
  * and reports: fail_format and done_format take the VM's name. Returns the exit status. */
-int chctl_vm_operation(struct chctl *c, const char *name, const char *method, const char *types, unsigned arg,
-		       const char *fail_format, const char *done_format);
+int chctl_vm_operation(struct chctl *c, const char *name, const char *method, const char *types,
+		       unsigned arg, const char *fail_format, const char *done_format);
 /* VM.GetXML of the VM called name; inactive: the stored definition even when running. */
 int chctl_get_xml(struct chctl *c, const char *name, bool inactive, char **ret_xml, sd_bus_error *error);
 

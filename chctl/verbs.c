@@ -5,17 +5,15 @@
 #include "string-table.h"
 
 static const char *const chctl_bus_kind_table[_CHCTL_BUS_KIND_MAX] = {
-	[CHCTL_BUS_SYSTEM] = "system",
-	[CHCTL_BUS_USER] = "user",
-	[CHCTL_BUS_ADDRESS] = "address",
+    [CHCTL_BUS_SYSTEM] = "system",
+    [CHCTL_BUS_USER] = "user",
+    [CHCTL_BUS_ADDRESS] = "address",
 };
 
 static const char *const chctl_verb_group_table[_CHCTL_GROUP_MAX] = {
-	[CHCTL_GROUP_LIFECYCLE] = "lifecycle",
-	[CHCTL_GROUP_DEFINITIONS] = "definitions",
-	[CHCTL_GROUP_INFO] = "info",
-	[CHCTL_GROUP_CONSOLE] = "console",
-	[CHCTL_GROUP_EVENTS] = "events",
+    [CHCTL_GROUP_LIFECYCLE] = "lifecycle", [CHCTL_GROUP_DEFINITIONS] = "definitions",
+    [CHCTL_GROUP_INFO] = "info",	   [CHCTL_GROUP_CONSOLE] = "console",
+    [CHCTL_GROUP_EVENTS] = "events",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(chctl_bus_kind, enum chctl_bus_kind, _CHCTL_BUS_KIND_MAX)
@@ -23,8 +21,8 @@ DEFINE_STRING_TABLE_LOOKUP(chctl_verb_group, enum chctl_verb_group, _CHCTL_GROUP
 
 /* In the order help lists them. */
 static const struct chctl_verb *const verb_tables[] = {
-	chctl_verbs_lifecycle, chctl_verbs_definitions, chctl_verbs_info,
-	chctl_verbs_console,   chctl_verbs_events,
+    chctl_verbs_lifecycle, chctl_verbs_definitions, chctl_verbs_info,
+    chctl_verbs_console,   chctl_verbs_events,
 };
 
 void chctl_verb_foreach(bool (*fn)(const struct chctl_verb *v, void *userdata), void *userdata)

@@ -36,17 +36,17 @@ static int read_property(sd_bus_message *m, const char *name, struct vm_props *p
 		char type;
 		size_t offset;
 	} table[] = {
-		{"Name", 's', offsetof(struct vm_props, name)},
-		{"UUID", 's', offsetof(struct vm_props, uuid)},
-		{"State", 's', offsetof(struct vm_props, state)},
-		{"StateReason", 's', offsetof(struct vm_props, state_reason)},
-		{"Persistent", 'b', offsetof(struct vm_props, persistent)},
-		{"Autostart", 'b', offsetof(struct vm_props, autostart)},
-		{"VCPUs", 'u', offsetof(struct vm_props, vcpus)},
-		{"Memory", 't', offsetof(struct vm_props, memory)},
-		{"WorkerPID", 'u', offsetof(struct vm_props, worker_pid)},
-		{"ConsoleLog", 's', offsetof(struct vm_props, console_log)},
-		{"ConsolePath", 's', offsetof(struct vm_props, console_path)},
+	    {"Name", 's', offsetof(struct vm_props, name)},
+	    {"UUID", 's', offsetof(struct vm_props, uuid)},
+	    {"State", 's', offsetof(struct vm_props, state)},
+	    {"StateReason", 's', offsetof(struct vm_props, state_reason)},
+	    {"Persistent", 'b', offsetof(struct vm_props, persistent)},
+	    {"Autostart", 'b', offsetof(struct vm_props, autostart)},
+	    {"VCPUs", 'u', offsetof(struct vm_props, vcpus)},
+	    {"Memory", 't', offsetof(struct vm_props, memory)},
+	    {"WorkerPID", 'u', offsetof(struct vm_props, worker_pid)},
+	    {"ConsoleLog", 's', offsetof(struct vm_props, console_log)},
+	    {"ConsolePath", 's', offsetof(struct vm_props, console_path)},
 	};
 	char type_string[2] = {0};
 

@@ -24,12 +24,12 @@ static inline int string_table_find(const char *const *table, int n, const char 
 	return -EINVAL;
 }
 
-#define DEFINE_STRING_TABLE_LOOKUP(name, type, max)                                                \
-	const char *name##_to_string(type i)                                                       \
-	{                                                                                          \
-		return string_table_lookup(name##_table, (max), (int)i);                           \
-	}                                                                                          \
-	type name##_from_string(const char *s)                                                     \
-	{                                                                                          \
-		return (type)string_table_find(name##_table, (max), s);                            \
+#define DEFINE_STRING_TABLE_LOOKUP(name, type, max)                                                         \
+	const char *name##_to_string(type i)                                                                \
+	{                                                                                                   \
+		return string_table_lookup(name##_table, (max), (int)i);                                    \
+	}                                                                                                   \
+	type name##_from_string(const char *s)                                                              \
+	{                                                                                                   \
+		return (type)string_table_find(name##_table, (max), s);                                     \
 	}
