@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+
+#include "bus-error.h"
+
+const sd_bus_error_map chd_bus_error_map[] = {
+    SD_BUS_ERROR_MAP(CHD_ERROR_NO_SUCH_VM, ENOENT),
+    SD_BUS_ERROR_MAP(CHD_ERROR_VM_EXISTS, EEXIST),
+    SD_BUS_ERROR_MAP(CHD_ERROR_INVALID_DEFINITION, EBADMSG),
+    SD_BUS_ERROR_MAP(CHD_ERROR_INVALID_ARGUMENT, EINVAL),
+    SD_BUS_ERROR_MAP(CHD_ERROR_INVALID_STATE, ESTALE),
+    SD_BUS_ERROR_MAP(CHD_ERROR_BUSY, EBUSY),
+    SD_BUS_ERROR_MAP(CHD_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
+    SD_BUS_ERROR_MAP(CHD_ERROR_ACCESS_DENIED, EACCES),
+    SD_BUS_ERROR_MAP(CHD_ERROR_WORKER_FAILED, ECHILD),
+    SD_BUS_ERROR_MAP(CHD_ERROR_IO_ERROR, EIO),
+    SD_BUS_ERROR_MAP_END,
+};
+
+int chd_bus_error_register(void)
+{
+	return sd_bus_error_add_map(chd_bus_error_map);
+}

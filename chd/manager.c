@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-error.h"
+#include "log.h"
+#include "manager.h"
+#include "vm.h"
+
+#define CHD_BUS_NAME "org.cloudhypervisor.chd1"
+
+static const char *const manager_mode_table[_MANAGER_MODE_MAX] = {
+    [MANAGER_MODE_SYSTEM] = "system",
+    [MANAGER_MODE_USER] = "user",
+};
+
+static const char *const authz_mode_table[_AUTHZ_MODE_MAX] = {
+    [AUTHZ_MODE_POLKIT] = "polkit",
+    [AUTHZ_MODE_UID] = "uid",
+};
+
+const char *manager_mode_to_string(enum manager_mode m)
+{
+	return (int)m >= 0 && m < _MANAGER_MODE_MAX ? manager_mode_table[m] : NULL;
+}
+
+enum manager_mode manager_mode_from_string(const char *s)
+{
+	for (int i = 0; s && i < _MANAGER_MODE_MAX; i++)
+		if (strcmp(manager_mode_table[i], s) == 0)
+			return i;
+	return _MANAGER_MODE_INVALID;
+}
+
+const char *authz_mode_to_string(enum authz_mode m)
+{
+	return (int)m >= 0 && m < _AUTHZ_MODE_MAX ? authz_mode_table[m] : NULL;
+}
+
+enum authz_mode authz_mode_from_string(const char *s)
+{
+	for (int i = 0; s && i < _AUTHZ_MODE_MAX; i++)
+		if (strcmp(authz_mode_table[i], s) == 0)
+			return i;
+	return _AUTHZ_MODE_INVALID;
+}
+
+/* DESIGN.md §3: /etc/chd, /run/chd, /var/log/chd; user mode under the XDG folders. */
+int manager_config_defaults(struct manager_config *c, enum manager_mode mode)
+{
+	c->mode = mode;
+	c->authz = mode == MANAGER_MODE_SYSTEM ? AUTHZ_MODE_POLKIT : AUTHZ_MODE_UID;
+	if (mode == MANAGER_MODE_SYSTEM) {
+		c->config_dir = g_strdup(CHD_SYSCONFDIR "/chd");
+		c->runtime_dir = g_strdup("/run/chd");
+		c->log_dir = g_strdup(CHD_LOCALSTATEDIR "/log/chd");
+	} else {
+		const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+
+		if (!runtime)
+			return -ENXIO;
+		c->config_dir = g_build_filename(g_get_user_config_dir(), "chd", NULL);
+		c->runtime_dir = g_build_filename(runtime, "chd", NULL);
+		c->log_dir = g_build_filename(g_get_user_state_dir(), "chd", NULL);
+	}
+	if (!c->worker_path)
+		c->worker_path = g_strdup(CHD_WORKER_PATH);
+	return 0;
+}
+
+void manager_config_done(struct manager_config *c)
+{
+	g_clear_pointer(&c->bus_address, g_free);
+	g_clear_pointer(&c->config_dir, g_free);
+	g_clear_pointer(&c->runtime_dir, g_free);
+	g_clear_pointer(&c->log_dir, g_free);
+	g_clear_pointer(&c->worker_path, g_free);
+	g_clear_pointer(&c->schema_dir, g_free);
+}
+
+char *manager_definition_dir(struct manager *m)
+{
+	return g_build_filename(m->config.config_dir, "vms", NULL);
+}
+
+char *manager_vm_runtime_dir(struct manager *m, const char *name)
+{
+	return g_build_filename(m->config.runtime_dir, "vms", name, NULL);
+}
+
+static void vm_destroy_notify(gpointer p)
+{
+	vm_free(p);
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct manager *m = userdata;
+
+	log_info("chd: %s received, exiting; running VMs keep running", strsignal(si->ssi_signo));
+	(void)sd_notify(0, "STOPPING=1");
+	m->exiting = true;
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int bus_open(struct manager *m)
+{
+	int r;
+
+	if (m->config.bus_address) {
+		r = sd_bus_new(&m->bus);
+		if (r < 0)
+			return r;
+		r = sd_bus_set_address(m->bus, m->config.bus_address);
+		if (r < 0)
+			return r;
+		r = sd_bus_set_bus_client(m->bus, true);
+		if (r < 0)
+			return r;
+		r = sd_bus_start(m->bus);
+	} else if (m->config.mode == MANAGER_MODE_SYSTEM) {
+		r = sd_bus_open_system_with_description(&m->bus, "chd");
+	} else {
+		r = sd_bus_open_user_with_description(&m->bus, "chd");
+	}
+	if (r < 0)
+		return log_error_errno(r, _("chd: cannot connect to the %s bus: %s"),
+				       manager_mode_to_string(m->config.mode), strerror(-r));
+	return sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+}
+
+int manager_new(struct manager_config *config, struct manager **ret)
+{
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	int r;
+
+	m = g_new0(struct manager, 1);
+	m->config = *config;
+	*config = (struct manager_config){};
+	m->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, vm_destroy_notify);
+
+	r = chd_bus_error_register();
+	if (r < 0)
+		return r;
+	r = sd_event_new(&m->event);
+	if (r < 0)
+		return r;
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* A closed client socket must be an error return, never a signal that kills chd. */
+	signal(SIGPIPE, SIG_IGN);
+	r = sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m);
+	if (r < 0)
+		return r;
+	r = sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m);
+	if (r < 0)
+		return r;
+
+	r = bus_open(m);
+	if (r < 0)
+		return r;
+	r = manager_bus_register(m);
+	if (r < 0)
+		return log_error_errno(r, "chd: cannot register the D-Bus objects: %s", strerror(-r));
+
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+struct manager *manager_free(struct manager *m)
+{
+	if (!m)
+		return NULL;
+	/* VMs go first: they hold bus slots and event sources. Workers keep running. */
+	g_clear_pointer(&m->vms, g_hash_table_destroy);
+	m->object_manager_slot = sd_bus_slot_unref(m->object_manager_slot);
+	if (m->bus) {
+		sd_bus_flush(m->bus);
+		m->bus = sd_bus_flush_close_unref(m->bus);
+	}
+	m->event = sd_event_unref(m->event);
+	manager_config_done(&m->config);
+	g_free(m);
+	return NULL;
+}
+
+struct vm *manager_find_vm(struct manager *m, const char *name)
+{
+	return name ? g_hash_table_lookup(m->vms, name) : NULL;
+}
+
+struct vm *manager_find_vm_by_uuid(struct manager *m, const char *uuid)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, m->vms);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (g_ascii_strcasecmp(vm_uuid(value), uuid) == 0)
+			return value;
+	return NULL;
+}
+
+int manager_add_vm(struct manager *m, struct vm *vm)
+{
+	int r;
+
+	g_hash_table_insert(m->vms, (gpointer)vm_name(vm), vm);
+	r = vm_bus_export(vm);
+	if (r < 0) {
+		g_hash_table_remove(m->vms, vm_name(vm));
+		return r;
+	}
+	return 0;
+}
+
+void manager_remove_vm(struct manager *m, struct vm *vm)
+{
+	vm_bus_unexport(vm);
+	g_hash_table_remove(m->vms, vm_name(vm));
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	if (g_mkdir_with_parents(path, mode) < 0)
+		return log_error_errno(-errno, _("chd: cannot create folder '%s': %s"), path, strerror(errno));
+	return 0;
+}
+
+int manager_startup(struct manager *m)
+{
+	g_autofree char *defs = manager_definition_dir(m);
+	g_autofree char *autostart = g_build_filename(defs, "autostart", NULL);
+	g_autofree char *runtime = g_build_filename(m->config.runtime_dir, "vms", NULL);
+	int r;
+
+	r = mkdir_p(defs, 0755);
+	if (r < 0)
+		return r;
+	r = mkdir_p(autostart, 0755);
+	if (r < 0)
+		return r;
+	r = mkdir_p(runtime, 0755);
+	if (r < 0)
+		return r;
+	r = mkdir_p(m->config.log_dir, 0750);
+	if (r < 0)
+		return r;
+
+	/* Persistent definitions first, then the runtime records of VMs still running (transient
+	 * ones included), then autostart: a VM that runs already is not started twice. */
+	r = vm_load_all(m);
+	if (r < 0)
+		return r;
+	r = vm_reconnect_all(m);
+	if (r < 0)
+		return r;
+	if (!m->config.no_autostart)
+		vm_autostart_all(m);
+
+	/* The name comes last: a client that sees it finds every VM in place. */
+	r = sd_bus_request_name(m->bus, CHD_BUS_NAME, 0);
+	if (r < 0)
+		return log_error_errno(r, _("chd: cannot own the bus name %s: %s (is another chd running?)"),
+				       CHD_BUS_NAME, strerror(-r));
+	return 0;
+}
+
+int manager_run(struct manager *m)
+{
+	int r;
+
+	(void)sd_notify(0, "READY=1\nSTATUS=Managing virtual machines");
+	r = sd_event_loop(m->event);
+	if (r < 0)
+		return log_error_errno(r, "chd: event loop failed: %s", strerror(-r));
+	return 0;
+}

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The vmm-worker process of a VM: spawn with a pidfd, the control connection (the Worker peer
+ * interface, data/dbus/org.cloudhypervisor.chd1.Worker.xml), supervision, and finding a worker
+ * again after chd restarted. Runtime record: <runtime>/vms/<name>.xml (the definition it runs) and
+ * <runtime>/vms/<name>/{pid,control.sock}. */
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "bus-error.h"
+#include "conf/domain.h"
+#include "log.h"
+#include "manager.h"
+#include "vm.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define WORKER_OBJECT "/org/cloudhypervisor/chd1/worker"
+#define WORKER_INTERFACE "org.cloudhypervisor.chd1.Worker"
+#define WORKER_CONTROL_FD 3
+#define WORKER_START_TIMEOUT_USEC (30 * 1000000ULL)
+#define WORKER_KILL_GRACE_USEC (5 * 1000000ULL)
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_send_signal_(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static char *worker_file(struct vm *vm, const char *file)
+{
+	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
+
+	return g_build_filename(dir, file, NULL);
+}
+
+static char *worker_record(struct vm *vm)
+{
+	g_autofree char *file = g_strdup_printf("%s.xml", vm->name);
+
+	return g_build_filename(vm->manager->config.runtime_dir, "vms", file, NULL);
+}
+
+static char *worker_log(struct vm *vm, const char *suffix)
+{
+	g_autofree char *file = g_strdup_printf("%s%s", vm->name, suffix);
+
+	return g_build_filename(vm->manager->config.log_dir, file, NULL);
+}
+
+int worker_argv(struct vm *vm, const struct domain_def *def, char ***ret, char **ret_error)
+{
+	g_autofree char *console = worker_log(vm, ".console.log");
+	struct domain_argv_options opts = {
+	    .program = vm->manager->config.worker_path,
+	    .serial_path = console,
+	};
+
+	return domain_def_to_argv(def, &opts, ret, ret_error);
+}
+
+static void worker_forget(struct vm *vm)
+{
+	g_autofree char *record = worker_record(vm);
+	g_autofree char *pidfile = worker_file(vm, "pid");
+	g_autofree char *sock = worker_file(vm, "control.sock");
+	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
+
+	vm->state_changed_slot = sd_bus_slot_unref(vm->state_changed_slot);
+	vm->control = sd_bus_flush_close_unref(vm->control);
+	vm->pidfd_source = sd_event_source_disable_unref(vm->pidfd_source);
+	vm->timer = sd_event_source_disable_unref(vm->timer);
+	vm->pidfd = safe_close(vm->pidfd);
+	vm->pid = 0;
+	(void)unlink(record);
+	(void)unlink(pidfile);
+	(void)unlink(sock);
+	(void)rmdir(dir);
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct vm *vm = userdata;
+	siginfo_t si = {};
+	int status = 0;
+	bool killed;
+
+	if (waitid((idtype_t)P_PIDFD, (id_t)vm->pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0) {
+		killed = si.si_code != CLD_EXITED;
+		status = si.si_status;
+	} else {
+		/* Not our child (an earlier chd started it): the worker announces a clean end with
+		 * StateChanged("stopped", reason) before it exits; no announcement means it was
+		 * killed. */
+		const char *reason = vm->worker_stop_reason;
+
+		killed = !reason;
+		status = !reason ? SIGKILL : strcmp(reason, "error") == 0 ? 1 : 0;
+	}
+	worker_forget(vm);
+	vm_worker_exited(vm, status, killed);
+	return 0;
+}
+
+static int on_state_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error)
+{
+	const char *state, *reason;
+
+	if (sd_bus_message_read(msg, "ss", &state, &reason) < 0)
+		return 0;
+	vm_worker_state_changed(userdata, state, reason);
+	return 0;
+}
+
+static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+	struct vm *vm = userdata;
+	const char *state = NULL;
+	int r;
+
+	if (sd_bus_message_is_method_error(reply, NULL)) {
+		log_warning(_("chd: VM '%s': the worker does not answer on its control socket: %s"), vm->name,
+			    sd_bus_message_get_error(reply)->message);
+		/* Without control the VM cannot be managed: stop it rather than leave it half-managed. */
+		(void)worker_kill(vm);
+		return 0;
+	}
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r > 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		const char *key;
+
+		r = sd_bus_message_read(reply, "s", &key);
+		if (r >= 0 && strcmp(key, "State") == 0)
+			r = sd_bus_message_read(reply, "v", "s", &state);
+		else if (r >= 0)
+			r = sd_bus_message_skip(reply, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	vm->timer = sd_event_source_disable_unref(vm->timer);
+	vm_worker_ready(vm, state);
+	return 0;
+}
+
+/* A peer connection (no bus daemon, ANONYMOUS auth) to the worker's control socket. */
+static int worker_connect(struct vm *vm)
+{
+	g_autofree char *sock = worker_file(vm, "control.sock");
+	g_autofree char *address = NULL;
+	g_autofree char *escaped = g_uri_escape_string(sock, "/", FALSE);
+	sd_bus *bus = NULL;
+	int r;
+
+	address = g_strdup_printf("unix:path=%s", escaped);
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_address(bus, address);
+	if (r >= 0)
+		r = sd_bus_set_anonymous(bus, true);
+	if (r >= 0)
+		r = sd_bus_set_description(bus, vm->name);
+	if (r >= 0)
+		r = sd_bus_attach_event(bus, vm->manager->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, &vm->state_changed_slot, NULL, WORKER_OBJECT, WORKER_INTERFACE,
+					"StateChanged", on_state_changed, vm);
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, NULL, WORKER_OBJECT, WORKER_INTERFACE, "Info", on_info,
+					     vm, NULL);
+	if (r < 0) {
+		vm->state_changed_slot = sd_bus_slot_unref(vm->state_changed_slot);
+		sd_bus_flush_close_unref(bus);
+		return r;
+	}
+	vm->control = bus;
+	return 0;
+}
+
+int worker_call(struct vm *vm, const char *method, sd_bus_message_handler_t reply_cb)
+{
+	if (!vm->control)
+		return -ENOTCONN;
+	return sd_bus_call_method_async(vm->control, NULL, NULL, WORKER_OBJECT, WORKER_INTERFACE, method,
+					reply_cb, vm, NULL);
+}
+
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *vm = userdata;
+
+	log_warning(_("chd: VM '%s': the worker did not stop in time; killing it"), vm->name);
+	if (vm->pidfd >= 0)
+		(void)pidfd_send_signal_(vm->pidfd, SIGKILL);
+	return 0;
+}
+
+static int on_start_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *vm = userdata;
+
+	log_warning(_("chd: VM '%s': the worker did not answer within %llu s; stopping it"), vm->name,
+		    WORKER_START_TIMEOUT_USEC / 1000000ULL);
+	return worker_kill(vm);
+}
+
+int worker_kill(struct vm *vm)
+{
+	int r;
+
+	if (vm->pidfd < 0)
+		return -ESRCH;
+	vm->stop_requested = true;
+	/* SIGTERM: the worker stops its vCPUs and exits; SIGKILL if it does not. */
+	if (pidfd_send_signal_(vm->pidfd, SIGTERM) < 0 && errno != ESRCH)
+		return -errno;
+	vm->timer = sd_event_source_disable_unref(vm->timer);
+	r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC,
+				       WORKER_KILL_GRACE_USEC, 0, on_kill_timer, vm);
+	return r < 0 ? r : 0;
+}
+
+static int listen_control_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static _noreturn_ void worker_exec(char **argv, int control_fd, int log_fd)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	/* Its own session: a terminal or chd's death sends it nothing. */
+	(void)setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 ||
+	    dup2(control_fd, WORKER_CONTROL_FD) < 0)
+		_exit(127);
+	(void)close_range(WORKER_CONTROL_FD + 1, ~0U, 0);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	execv(argv[0], argv);
+	dprintf(2, "chd: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
+{
+	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
+	g_autofree char *sock = worker_file(vm, "control.sock");
+	g_autofree char *pidfile = worker_file(vm, "pid");
+	g_autofree char *record = worker_record(vm);
+	g_autofree char *log = worker_log(vm, ".log");
+	g_autofree char *xml = NULL;
+	g_autofree char *msg_error = NULL;
+	g_autofree char *pidtext = NULL;
+	g_auto(GStrv) argv = NULL;
+	_cleanup_close_ int control_fd = -1;
+	_cleanup_close_ int log_fd = -1;
+	GError *gerror = NULL;
+	pid_t pid;
+	int r;
+
+	r = worker_argv(vm, vm->def, &argv, &msg_error);
+	if (r < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION,
+					 _("VM '%s' cannot start: %s"), vm->name, msg_error ?: strerror(-r));
+	{
+		guint n = g_strv_length(argv);
+
+		argv = g_renew(char *, argv, n + 3);
+		argv[n] = g_strdup("--control-socket");
+		argv[n + 1] = g_strdup_printf("fd=%d", WORKER_CONTROL_FD);
+		argv[n + 2] = NULL;
+	}
+
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot create '%s': %s"),
+					 vm->name, dir, strerror(errno));
+	control_fd = listen_control_socket(sock);
+	if (control_fd < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR,
+					 _("VM '%s' cannot start: cannot listen on '%s': %s"), vm->name, sock,
+					 strerror(-control_fd));
+	log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	if (log_fd < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot open '%s': %s"),
+					 vm->name, log, strerror(errno));
+	/* The runtime record first: a chd restarted at any later instant finds the worker. */
+	if (domain_def_format(vm->def, &xml) < 0 || !g_file_set_contents(record, xml, -1, &gerror)) {
+		sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot write '%s': %s"),
+				  vm->name, record, gerror ? gerror->message : strerror(ENOMEM));
+		g_clear_error(&gerror);
+		return -EIO;
+	}
+
+	dprintf(log_fd, "chd: starting VM '%s':", vm->name);
+	for (size_t i = 0; argv[i]; i++)
+		dprintf(log_fd, " %s", argv[i]);
+	dprintf(log_fd, "\n");
+
+	pid = fork();
+	if (pid < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: fork: %s"),
+					 vm->name, strerror(errno));
+	if (pid == 0)
+		worker_exec(argv, control_fd, log_fd);
+
+	vm->pid = pid;
+	vm->pidfd = pidfd_open_(pid);
+	if (vm->pidfd < 0) {
+		r = -errno;
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		worker_forget(vm);
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: pidfd: %s"),
+					 vm->name, strerror(-r));
+	}
+	pidtext = g_strdup_printf("%d\n", pid);
+	(void)g_file_set_contents(pidfile, pidtext, -1, NULL);
+
+	g_free(vm->worker_stop_reason);
+	vm->worker_stop_reason = NULL;
+	vm->stop_requested = false;
+	r = sd_event_add_io(vm->manager->event, &vm->pidfd_source, vm->pidfd, EPOLLIN, on_pidfd, vm);
+	if (r >= 0)
+		r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC,
+					       WORKER_START_TIMEOUT_USEC, 0, on_start_timeout, vm);
+	if (r >= 0)
+		r = worker_connect(vm);
+	if (r < 0) {
+		(void)pidfd_send_signal_(vm->pidfd, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		worker_forget(vm);
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"), vm->name,
+					 strerror(-r));
+	}
+
+	/* The live definition: what this worker runs, whatever Define does meanwhile. */
+	domain_def_free(vm->live);
+	vm->live = NULL;
+	(void)domain_def_parse(xml, strlen(xml), &vm->live, NULL);
+	if (msg)
+		vm->job_reply = sd_bus_message_ref(msg);
+	vm_set_state(vm, VM_STATE_STARTING, VM_STATE_REASON_BOOTED);
+	return 0;
+}
+
+/* A recycled pid is not ours: the process must run the worker binary with a control socket. */
+static bool worker_pid_matches(struct vm *vm, pid_t pid)
+{
+	g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe", pid);
+	g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
+	g_autofree char *exe = g_file_read_link(exe_link, NULL);
+	g_autofree char *want = g_path_get_basename(vm->manager->config.worker_path);
+	g_autofree char *cmdline = NULL;
+	gsize len = 0;
+
+	if (!exe || !g_file_get_contents(cmdline_path, &cmdline, &len, NULL))
+		return false;
+	/* A rebuilt binary shows as "<path> (deleted)". */
+	if (g_str_has_suffix(exe, " (deleted)"))
+		exe[strlen(exe) - strlen(" (deleted)")] = 0;
+	if (strcmp(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe, want) != 0)
+		return false;
+	for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+		if (strcmp(cmdline + i, "--control-socket") == 0)
+			return true;
+	return false;
+}
+
+int worker_reconnect(struct vm *vm)
+{
+	g_autofree char *pidfile = worker_file(vm, "pid");
+	g_autofree char *text = NULL;
+	guint64 pid = 0;
+	int r;
+
+	if (!g_file_get_contents(pidfile, &text, NULL, NULL) ||
+	    !g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, G_MAXINT32, &pid, NULL) ||
+	    !worker_pid_matches(vm, (pid_t)pid)) {
+		worker_forget(vm);
+		vm->live = domain_def_free(vm->live);
+		return -ESRCH;
+	}
+	vm->pid = (pid_t)pid;
+	vm->pidfd = pidfd_open_(vm->pid);
+	if (vm->pidfd < 0) {
+		worker_forget(vm);
+		vm->live = domain_def_free(vm->live);
+		return -ESRCH;
+	}
+	r = sd_event_add_io(vm->manager->event, &vm->pidfd_source, vm->pidfd, EPOLLIN, on_pidfd, vm);
+	if (r >= 0)
+		r = worker_connect(vm);
+	if (r < 0) {
+		log_warning(_("chd: VM '%s': cannot reconnect to worker %d: %s"), vm->name, vm->pid, strerror(-r));
+		return r;
+	}
+	/* Running until the worker's Info says otherwise. */
+	vm_set_state(vm, VM_STATE_RUNNING, VM_STATE_REASON_RECONNECTED);
+	log_info(_("chd: VM '%s': found its worker %d again"), vm->name, vm->pid);
+	return 0;
+}
