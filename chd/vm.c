@@ -240,7 +240,12 @@ void vm_worker_exited(struct vm *vm, int exit_status, bool killed)
 	log_info(_("chd: VM '%s': worker exited (%s %d)"), vm->name, killed ? "signal" : "status",
 		 exit_status);
 
-	if (was_starting) {
+	if (was_starting && !crashed && !vm->stop_requested) {
+		/* The guest powered off before chd saw it running (a tiny guest): the start worked. */
+		vm_worker_ready(vm, "running");
+		reason = VM_STATE_REASON_SHUTDOWN;
+		action = def->on_poweroff;
+	} else if (was_starting) {
 		reason = VM_STATE_REASON_FAILED;
 		action = DOMAIN_LIFECYCLE_ACTION_DESTROY;
 		if (vm->job_reply) {
