@@ -280,6 +280,7 @@ struct domain_def {
 	enum domain_lifecycle_action on_reboot;
 	enum domain_lifecycle_action on_crash;
 	bool acpi;
+	bool apic; /* <features><apic/>: always true in effect; kept so what was written stays */
 
 	struct domain_disk *disks;
 	size_t n_disks;
