@@ -82,10 +82,10 @@ int main(int argc, char *argv[])
 	       : geteuid() == 0 ? MANAGER_MODE_SYSTEM
 				: MANAGER_MODE_USER;
 	r = manager_config_defaults(&config, mode);
-	if (r < 0) {
+	if (r < 0 && !arg_runtime_dir) {
 		fprintf(stderr, _("chd: user mode needs $XDG_RUNTIME_DIR (or --runtime-dir)\n"));
-		if (!arg_runtime_dir)
-			return 1;
+		manager_config_done(&config);
+		return 1;
 	}
 	replace(&config.bus_address, arg_bus_address);
 	replace(&config.config_dir, arg_config_dir);
@@ -101,10 +101,6 @@ int main(int argc, char *argv[])
 			manager_config_done(&config);
 			return 2;
 		}
-	}
-	if (!config.config_dir || !config.runtime_dir || !config.log_dir) {
-		manager_config_done(&config);
-		return 1;
 	}
 
 	r = manager_new(&config, &m);

@@ -8,6 +8,7 @@
 #include "bus-error.h"
 #include "log.h"
 #include "manager.h"
+#include "string-table.h"
 #include "vm.h"
 
 #define CHD_BUS_NAME "org.cloudhypervisor.chd1"
@@ -22,31 +23,8 @@ static const char *const authz_mode_table[_AUTHZ_MODE_MAX] = {
     [AUTHZ_MODE_UID] = "uid",
 };
 
-const char *manager_mode_to_string(enum manager_mode m)
-{
-	return (int)m >= 0 && m < _MANAGER_MODE_MAX ? manager_mode_table[m] : NULL;
-}
-
-enum manager_mode manager_mode_from_string(const char *s)
-{
-	for (int i = 0; s && i < _MANAGER_MODE_MAX; i++)
-		if (strcmp(manager_mode_table[i], s) == 0)
-			return i;
-	return _MANAGER_MODE_INVALID;
-}
-
-const char *authz_mode_to_string(enum authz_mode m)
-{
-	return (int)m >= 0 && m < _AUTHZ_MODE_MAX ? authz_mode_table[m] : NULL;
-}
-
-enum authz_mode authz_mode_from_string(const char *s)
-{
-	for (int i = 0; s && i < _AUTHZ_MODE_MAX; i++)
-		if (strcmp(authz_mode_table[i], s) == 0)
-			return i;
-	return _AUTHZ_MODE_INVALID;
-}
+DEFINE_STRING_TABLE(manager_mode, enum manager_mode, manager_mode_table)
+DEFINE_STRING_TABLE(authz_mode, enum authz_mode, authz_mode_table)
 
 /* DESIGN.md §3: /etc/chd, /run/chd, /var/log/chd; user mode under the XDG folders. */
 int manager_config_defaults(struct manager_config *c, enum manager_mode mode)
@@ -60,15 +38,14 @@ int manager_config_defaults(struct manager_config *c, enum manager_mode mode)
 	} else {
 		const char *runtime = g_getenv("XDG_RUNTIME_DIR");
 
-		if (!runtime)
-			return -ENXIO;
 		c->config_dir = g_build_filename(g_get_user_config_dir(), "chd", NULL);
-		c->runtime_dir = g_build_filename(runtime, "chd", NULL);
 		c->log_dir = g_build_filename(g_get_user_state_dir(), "chd", NULL);
+		if (runtime)
+			c->runtime_dir = g_build_filename(runtime, "chd", NULL);
 	}
 	if (!c->worker_path)
 		c->worker_path = g_strdup(CHD_WORKER_PATH);
-	return 0;
+	return c->runtime_dir ? 0 : -ENXIO;
 }
 
 void manager_config_done(struct manager_config *c)

@@ -122,6 +122,10 @@ static int on_power_button(sd_bus_message *reply, void *userdata, sd_bus_error *
 		return 0;
 	}
 	/* The job lock stays until the worker exits: Shutdown is in progress until then. */
+	vm->timer = sd_event_source_disable_unref(vm->timer);
+	if (sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC, vm->shutdown_timeout_usec, 0,
+				       on_shutdown_timeout, vm) < 0)
+		(void)worker_kill(vm);
 	(void)sd_bus_reply_method_return(vm->job_reply, NULL);
 	vm->job_reply = sd_bus_message_unref(vm->job_reply);
 	vm_set_state(vm, VM_STATE_SHUTTING_DOWN, vm->reason);
@@ -142,14 +146,8 @@ static int do_shutdown(struct manager *m, sd_bus_message *msg, sd_bus_error *err
 		return r;
 	if (vm->state != VM_STATE_RUNNING && vm->job == VM_JOB_NONE)
 		return invalid_state(vm, _("shut down"), error);
-	r = job_call_worker(vm, msg, VM_JOB_SHUTDOWN, "PowerButton", on_power_button, error);
-	if (r < 0)
-		return r;
-	vm->timer = sd_event_source_disable_unref(vm->timer);
-	r = sd_event_add_time_relative(m->event, &vm->timer, CLOCK_MONOTONIC,
-				       (uint64_t)(timeout ?: VM_SHUTDOWN_DEFAULT_TIMEOUT_SEC) * 1000000ULL, 0,
-				       on_shutdown_timeout, vm);
-	return r < 0 ? r : 1;
+	vm->shutdown_timeout_usec = (uint64_t)(timeout ?: VM_SHUTDOWN_DEFAULT_TIMEOUT_SEC) * 1000000ULL;
+	return job_call_worker(vm, msg, VM_JOB_SHUTDOWN, "PowerButton", on_power_button, error);
 }
 
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -417,10 +415,13 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 	if (strcmp(property, "WorkerPID") == 0)
 		return sd_bus_message_append(reply, "u", (uint32_t)vm->pid);
 	if (strcmp(property, "ConsoleLog") == 0) {
-		g_autofree char *file = g_strdup_printf("%s.console.log", vm->name);
-		g_autofree char *log = g_build_filename(vm->manager->config.log_dir, file, NULL);
+		/* The serial port, or a console that is the serial port, written to a file. */
+		const struct domain_chr *c = def->serial ? def->serial
+					     : def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL
+						 ? def->console
+						 : NULL;
 
-		return sd_bus_message_append(reply, "s", log);
+		return sd_bus_message_append(reply, "s", c && c->type == DOMAIN_CHR_TYPE_FILE ? c->path : "");
 	}
 	return -ENOENT;
 }

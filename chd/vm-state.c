@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
 
-#include "macro.h"
+#include "string-table.h"
 #include "vm-state.h"
 
 static const char *const vm_state_table[_VM_STATE_MAX] = {
@@ -47,26 +47,6 @@ static const char *const vm_job_table[_VM_JOB_MAX] = {
     [VM_JOB_UNDEFINE] = "undefine",
     [VM_JOB_SET_AUTOSTART] = "set-autostart",
 };
-
-static int table_lookup(const char *const *table, size_t n, const char *s)
-{
-	if (!s)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (table[i] && strcmp(table[i], s) == 0)
-			return (int)i;
-	return -EINVAL;
-}
-
-#define DEFINE_STRING_TABLE(name, type, table)                                                     \
-	const char *name##_to_string(type v)                                                       \
-	{                                                                                          \
-		return (int)v >= 0 && (size_t)v < ELEMENTSOF(table) ? table[v] : NULL;             \
-	}                                                                                          \
-	type name##_from_string(const char *s)                                                     \
-	{                                                                                          \
-		return (type)table_lookup(table, ELEMENTSOF(table), s);                            \
-	}
 
 DEFINE_STRING_TABLE(vm_state, enum vm_state, vm_state_table)
 DEFINE_STRING_TABLE(vm_state_reason, enum vm_state_reason, vm_state_reason_table)

@@ -195,8 +195,11 @@ int vm_reconnect_all(struct manager *m)
 		}
 		vm->live = live;
 		r = worker_reconnect(vm);
-		if (r < 0)
+		if (r < 0) {
 			log_info(_("chd: VM '%s' is no longer running"), name);
+			if (!vm->persistent)
+				manager_remove_vm(m, vm);
+		}
 	}
 	return 0;
 }
@@ -272,6 +275,16 @@ void vm_worker_exited(struct vm *vm, int exit_status, bool killed)
 		action = def->on_poweroff;
 	}
 
+	if (vm->job_reply) {
+		/* A Suspend, Resume, Reboot or PowerButton call the worker can no longer answer. */
+		sd_bus_error error = SD_BUS_ERROR_NULL;
+
+		sd_bus_error_setf(&error, CHD_ERROR_WORKER_FAILED, _("VM '%s' stopped during %s"), vm->name,
+				  vm_job_to_string(vm->job));
+		(void)sd_bus_reply_method_error(vm->job_reply, &error);
+		sd_bus_error_free(&error);
+		vm->job_reply = sd_bus_message_unref(vm->job_reply);
+	}
 	vm->live = domain_def_free(vm->live);
 	vm->stop_requested = false;
 	vm_job_end(vm);

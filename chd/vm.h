@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -46,6 +47,7 @@ struct vm {
 	sd_bus_message *job_reply;	/* the call waiting for the worker (Start, Suspend, ...) */
 	GPtrArray *stop_waiters;	/* Destroy calls waiting for the worker to exit */
 	sd_event_source *timer;		/* Shutdown escalation, Destroy's SIGKILL, start timeout */
+	uint64_t shutdown_timeout_usec; /* Shutdown's escalation, armed once the button is pressed */
 };
 
 int vm_new(struct manager *m, struct domain_def *def, bool persistent, struct vm **ret);

@@ -62,10 +62,8 @@ static char *worker_log(struct vm *vm, const char *suffix)
 
 int worker_argv(struct vm *vm, const struct domain_def *def, char ***ret, char **ret_error)
 {
-	g_autofree char *console = worker_log(vm, ".console.log");
 	struct domain_argv_options opts = {
 	    .program = vm->manager->config.worker_path,
-	    .serial_path = console,
 	};
 
 	return domain_def_to_argv(def, &opts, ret, ret_error);

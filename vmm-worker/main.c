@@ -1,25 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vmm-worker: boots one VM. The main thread runs an sd-event loop (signals, host input for the
- * serial port, the VM's exit notification); each vCPU runs in its own thread. A guest reset
- * rebuilds the VM from the same configuration.
+/* vmm-worker: boots one VM. main() parses the command line and sets up the process (terminal,
+ * signals, outputs); worker.c runs the event loop, the boot loop and the control socket.
  *
- * Exit status: 0 guest powered off or stopped by SIGTERM/SIGINT, 1 the guest or the VMM failed,
- * 2 bad command line. */
+ * Exit status: 0 guest powered off, or stopped by SIGTERM/SIGINT or the Stop control method; 1 the
+ * guest or the VMM failed; 2 bad command line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-event.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cli/config.h"
-#include "devices/legacy/serial.h"
 #include "log.h"
 #include "vcpu.h"
-#include "vm.h"
+#include "worker.h"
 
 #define EXIT_GUEST_FAILED 1
 #define EXIT_USAGE 2
@@ -72,86 +69,6 @@ static int open_output(const char *option, const struct output_config *out, int 
 	}
 	return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet; use tty, file=PATH, null or off",
 			       option, output_mode_to_string(out->mode));
-}
-
-struct loop_ctx {
-	struct vm *vm;
-};
-
-static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	struct loop_ctx *ctx = userdata;
-	log_info("received %s, stopping the VM", strsignal(si->ssi_signo));
-	vm_request_exit(ctx->vm, VM_EXIT_STOP);
-	return 0;
-}
-
-static int on_vm_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
-static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	struct loop_ctx *ctx = userdata;
-	uint8_t buf[64];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		/* EOF or error: the guest simply gets no more input. */
-		return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-	}
-	if (ctx->vm->serial) {
-		size_t taken = serial_enqueue_input(ctx->vm->serial, buf, (size_t)n);
-		if (taken < (size_t)n)
-			log_debug("serial input FIFO full: dropped %zd bytes", n - (ssize_t)taken);
-	}
-	return 0;
-}
-
-/* Runs one boot of the VM until it exits; returns why. */
-static enum vm_exit run_vm(struct vm *vm, bool serial_input)
-{
-	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
-	struct loop_ctx ctx = { .vm = vm };
-	int r;
-
-	r = sd_event_new(&event);
-	if (r < 0) {
-		log_error_errno(r, "cannot create the event loop: %s", strerror(-r));
-		return VM_EXIT_ERROR;
-	}
-	const int signals[] = { SIGTERM, SIGINT, SIGHUP };
-	for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
-		r = sd_event_add_signal(event, NULL, signals[i], on_signal, &ctx);
-		if (r < 0) {
-			log_error_errno(r, "cannot watch signal %d: %s", signals[i], strerror(-r));
-			return VM_EXIT_ERROR;
-		}
-	}
-	r = sd_event_add_io(event, NULL, vm->exit_fd, EPOLLIN, on_vm_exit, &ctx);
-	if (r < 0) {
-		log_error_errno(r, "cannot watch the VM: %s", strerror(-r));
-		return VM_EXIT_ERROR;
-	}
-	if (serial_input && vm->serial) {
-		/* Regular files and /dev/null cannot be polled; they give the guest no input anyway. */
-		r = sd_event_add_io(event, NULL, STDIN_FILENO, EPOLLIN, on_stdin, &ctx);
-		if (r < 0)
-			log_debug("not forwarding standard input to the serial port: %s", strerror(-r));
-	}
-
-	r = vm_start(vm);
-	if (r < 0) {
-		vm_stop(vm);
-		return VM_EXIT_ERROR;
-	}
-
-	r = sd_event_loop(event);
-	if (r < 0)
-		log_error_errno(r, "event loop failed: %s", strerror(-r));
-	return vm_stop(vm);
 }
 
 int main(int argc, char **argv)
@@ -208,21 +125,12 @@ int main(int argc, char **argv)
 		make_terminal_raw();
 
 	int status = EXIT_GUEST_FAILED;
-	for (unsigned boot = 0;; boot++) {
-		struct vm *vm = NULL;
-		r = vm_new(&cfg, serial_fd, &vm);
-		if (r < 0)
-			break;
-		if (boot > 0)
-			log_info("guest reset: booting again (boot %u)", boot + 1);
-		enum vm_exit e = run_vm(vm, serial_input);
-		vm_free(vm);
-		log_debug("VM stopped: %s", vm_exit_to_string(e));
-
-		if (e == VM_EXIT_RESET)
-			continue;
+	struct worker *w = NULL;
+	r = worker_new(&cfg, serial_fd, serial_input, &w);
+	if (r >= 0) {
+		enum vm_exit e = worker_run(w);
 		status = (e == VM_EXIT_POWEROFF || e == VM_EXIT_STOP) ? EXIT_SUCCESS : EXIT_GUEST_FAILED;
-		break;
+		worker_free(w);
 	}
 
 	if (serial_fd > STDERR_FILENO)

@@ -94,6 +94,18 @@ static bool vcpu_should_stop(struct vcpu *v)
 	return __atomic_load_n(&v->vm->exit_reason, __ATOMIC_SEQ_CST) != VM_EXIT_NONE;
 }
 
+#define VCPU_COUNT(v, field) __atomic_fetch_add(&(v)->stats.field, 1, __ATOMIC_RELAXED)
+
+void vcpu_get_stats(struct vcpu *v, struct vcpu_stats *ret)
+{
+	*ret = (struct vcpu_stats){
+		.exits = __atomic_load_n(&v->stats.exits, __ATOMIC_RELAXED),
+		.exits_io = __atomic_load_n(&v->stats.exits_io, __ATOMIC_RELAXED),
+		.exits_mmio = __atomic_load_n(&v->stats.exits_mmio, __ATOMIC_RELAXED),
+		.exits_intr = __atomic_load_n(&v->stats.exits_intr, __ATOMIC_RELAXED),
+	};
+}
+
 static void vcpu_handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -139,12 +151,15 @@ static enum vm_exit vcpu_handle_exit(struct vcpu *v)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		VCPU_COUNT(v, exits_io);
 		vcpu_handle_io(v);
 		return VM_EXIT_NONE;
 	case KVM_EXIT_MMIO:
+		VCPU_COUNT(v, exits_mmio);
 		vcpu_handle_mmio(v);
 		return VM_EXIT_NONE;
 	case KVM_EXIT_INTR:
+		VCPU_COUNT(v, exits_intr);
 		return VM_EXIT_NONE;
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel LAPIC; ours has one, so this is a halted guest forever. */
@@ -196,8 +211,13 @@ static void *vcpu_thread(void *userdata)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!vcpu_should_stop(v)) {
+		if (vm_pause_requested(v->vm)) {
+			vm_pause_park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				VCPU_COUNT(v, exits_intr);
 				v->run->immediate_exit = 0;
 				continue;
 			}
@@ -207,6 +227,7 @@ static void *vcpu_thread(void *userdata)
 			vm_request_exit(v->vm, VM_EXIT_ERROR);
 			break;
 		}
+		VCPU_COUNT(v, exits);
 		enum vm_exit e = vcpu_handle_exit(v);
 		if (e != VM_EXIT_NONE)
 			vm_request_exit(v->vm, e);

@@ -6,9 +6,18 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct vm;
 struct kvm_run;
+
+/* Why KVM_RUN returned, counted by the vCPU thread and read by anyone (relaxed atomics). */
+struct vcpu_stats {
+	uint64_t exits;      /* every return from KVM_RUN */
+	uint64_t exits_io;   /* port I/O */
+	uint64_t exits_mmio; /* MMIO */
+	uint64_t exits_intr; /* a signal interrupted KVM_RUN (kicks: pause, stop) */
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -17,6 +26,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	struct vcpu_stats stats;
 };
 
 int vcpu_new(struct vm *vm, unsigned index, struct vcpu **ret);
@@ -26,6 +36,7 @@ int vcpu_start(struct vcpu *v);
 /* Makes a running KVM_RUN return promptly (immediate_exit + signal). */
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
+void vcpu_get_stats(struct vcpu *v, struct vcpu_stats *ret);
 
 /* Installs the no-op handler for the kick signal; call once per process. */
 int vcpu_signals_init(void);

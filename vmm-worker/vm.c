@@ -142,7 +142,11 @@ int vm_new(const struct vmm_config *cfg, int serial_fd, struct vm **ret)
 	vm->kvm_fd = vm->vm_fd = vm->exit_fd = -1;
 	vm->serial_fd = serial_fd;
 
-	int r;
+	int r = vm_pause_init(vm);
+	if (r < 0) {
+		free(vm);
+		return log_error_errno(r, "cannot set up pausing: %s", strerror(-r));
+	}
 	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->exit_fd < 0) {
 		r = log_error_errno(errno, "eventfd: %m");
@@ -209,6 +213,7 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason)
 		uint64_t one = 1;
 		(void)!write(vm->exit_fd, &one, sizeof(one));
 	}
+	vm_pause_wake(vm);
 	/* Stop every vCPU now: a reset or power-off must not let the others keep running. */
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (vm->vcpus[i])
@@ -240,6 +245,7 @@ struct vm *vm_free(struct vm *vm)
 	safe_close(vm->exit_fd);
 	guest_memory_free(vm->mem);
 	free(vm->cpuid);
+	vm_pause_done(vm);
 	free(vm);
 	return NULL;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,16 @@ enum vm_exit {
 
 const char *vm_exit_to_string(enum vm_exit e);
 enum vm_exit vm_exit_from_string(const char *s);
+
+/* Pausing: the main thread asks, every vCPU thread parks itself outside KVM_RUN (vm-pause.c). */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* parked changed, the pause was lifted, or the VM is exiting */
+	bool requested;
+	unsigned parked;
+	bool clock_saved; /* clock holds the kvmclock read when the last vCPU parked */
+	uint64_t clock;
+};
 
 /* Context for one interrupt line: devices get a callback plus this as opaque. */
 struct vm_irq {
@@ -67,6 +78,8 @@ struct vm {
 
 	int exit_fd;   /* eventfd: becomes readable once exit_reason is set */
 	int exit_reason; /* enum vm_exit, written once with a compare-and-swap */
+
+	struct vm_pause pause;
 };
 
 /* Creates the VM, loads kernel and initramfs, builds ACPI tables and the vCPUs (not yet running).
@@ -81,6 +94,21 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason);
 enum vm_exit vm_stop(struct vm *vm);
 
 void vm_irq_set(void *opaque, bool level);
+
+/* Pause and resume (vm-pause.c), called from the main thread. vm_pause() returns once every vCPU
+ * is parked outside KVM_RUN (the guest's kvmclock is then saved), -EALREADY when already paused,
+ * -ESHUTDOWN when the VM is exiting, -ETIMEDOUT when a vCPU did not park within a few seconds (the
+ * pause is then undone). vm_resume() restores the kvmclock, so guest time does not jump by the
+ * paused time, and releases the vCPUs; -EALREADY when not paused. */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+/* For vCPU threads: whether to park, and the parking itself (returns when resumed or exiting). */
+bool vm_pause_requested(struct vm *vm);
+void vm_pause_park(struct vcpu *v);
+/* Setup and teardown of vm->pause; vm_pause_wake() releases parked vCPUs when the VM exits. */
+int vm_pause_init(struct vm *vm);
+void vm_pause_done(struct vm *vm);
+void vm_pause_wake(struct vm *vm);
 
 /* Internal pieces of vm_new(), one file each. */
 int vm_devices_setup(struct vm *vm);

@@ -17,16 +17,27 @@ struct chd_test {
 	GPid bus_pid;
 	char *address;
 	GPid chd_pid;
+	const char *authz;  /* chd's --authz: "uid" (default) or "polkit" */
+	GPid polkit_pid;
 	GDBusConnection *conn;
+	int reaper_fd;	   /* closing it (or dying) makes the reaper clean up */
+	GPid reaper_pid;
 	GPtrArray *signals; /* "member path arg0 arg1" strings seen from chd, in order */
 	guint signal_sub;
 };
 
 /* Starts the bus and chd. */
 void chd_test_setup(struct chd_test *t);
+/* The same, with a bus policy file included after an allow-all default (the system bus policy
+ * in data/dbus, to test it). */
+void chd_test_setup_with_policy(struct chd_test *t, const char *policy);
 void chd_test_teardown(struct chd_test *t);
 /* Starts chd (again) on the same bus and folders, and waits until it owns its name. */
 void chd_test_start_daemon(struct chd_test *t);
+/* Starts the real polkitd on the test bus in its own mount namespace, where the actions folder
+ * holds data/dbus/org.cloudhypervisor.chd1.policy and the rules folder the given rules (JavaScript).
+ * FALSE when polkitd or mount namespaces are not available here. */
+gboolean chd_test_start_polkit(struct chd_test *t, const char *rules);
 /* Stops chd with sig and returns its wait status. */
 int chd_test_stop_daemon(struct chd_test *t, int sig);
 

@@ -42,6 +42,34 @@ static void assert_empty(const struct vmm_config *cfg)
 	g_assert_null(cfg->serial.path);
 	g_assert_null(cfg->console.path);
 	g_assert_null(cfg->log_file);
+	g_assert_null(cfg->control_path);
+	g_assert_cmpint(cfg->control_fd, ==, -1);
+}
+
+static void test_control_socket(void)
+{
+	struct vmm_config cfg;
+	g_autofree char *err = NULL;
+
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k"), ==, 0);
+	g_assert_null(cfg.control_path);
+	g_assert_cmpint(cfg.control_fd, ==, -1);
+	vmm_config_done(&cfg);
+
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--control-socket", "/run/chd/vms/a/control"), ==, 0);
+	g_assert_cmpstr(cfg.control_path, ==, "/run/chd/vms/a/control");
+	g_assert_cmpint(cfg.control_fd, ==, -1);
+	vmm_config_done(&cfg);
+
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--control-socket=path=rel/sock"), ==, 0);
+	g_assert_cmpstr(cfg.control_path, ==, "rel/sock");
+	vmm_config_done(&cfg);
+
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--control-socket", "fd=3"), ==, 0);
+	g_assert_null(cfg.control_path);
+	g_assert_cmpint(cfg.control_fd, ==, 3);
+	vmm_config_done(&cfg);
+	g_assert_null(err);
 }
 
 static void test_output_mode_table(void)
@@ -334,6 +362,13 @@ static const struct bad_case bad_cases[] = {
      "--console: parameter 'iommu' is not supported"},
     {{"--kernel", "k", "--console", "file=\"/tmp/x"}, -EINVAL, "--console: unbalanced brackets or quotes"},
     {{"--kernel", "k", "--console", "file=/tmp/]x"}, -EINVAL, "--console: unbalanced brackets or quotes"},
+    /* --control-socket */
+    {{"--kernel", "k", "--control-socket", ""}, -EINVAL, "--control-socket: empty value"},
+    {{"--kernel", "k", "--control-socket", "fd=2"}, -ERANGE, "invalid value 'fd=2': expected the number (3 or more)"},
+    {{"--kernel", "k", "--control-socket", "fd=x"}, -EINVAL, "invalid value 'fd=x'"},
+    {{"--kernel", "k", "--control-socket", "path=/a,fd=3"}, -EINVAL, "give either path= or fd="},
+    {{"--kernel", "k", "--control-socket", "socket=/a"}, -EINVAL, "unknown parameter 'socket' (known: path, fd)"},
+    {{"--kernel", "k", "--control-socket", "/a", "--control-socket", "/b"}, -EINVAL, "given more than once"},
 };
 
 static void test_bad(void)
@@ -636,6 +671,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/cli/defaults", test_defaults);
 	g_test_add_func("/cli/readme", test_readme);
 	g_test_add_func("/cli/good", test_good);
+	g_test_add_func("/cli/control-socket", test_control_socket);
 	g_test_add_func("/cli/bad", test_bad);
 	g_test_add_func("/cli/cmdline-too-long", test_cmdline_too_long);
 	g_test_add_func("/cli/validate", test_validate);

@@ -24,6 +24,7 @@ enum {
 	ARG_SERIAL,
 	ARG_CONSOLE,
 	ARG_LOG_FILE,
+	ARG_CONTROL_SOCKET,
 };
 
 struct cli_option {
@@ -51,6 +52,10 @@ static const struct cli_option cli_options[] = {
      "null"},
     {"console", ARG_CONSOLE, true, false, "<console>",
      N_("Control (virtio) console: off|null|pty|tty|file=<path>"), "tty"},
+    {"control-socket", ARG_CONTROL_SOCKET, true, false, "<control-socket>",
+     N_("Serve the org.cloudhypervisor.chd1.Worker D-Bus peer interface on a unix socket: "
+        "<path>|path=<path>|fd=<listening socket>"),
+     NULL},
     {NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL},
     {"log-file", ARG_LOG_FILE, true, false, "<log-file>",
      N_("Log file. Standard error is used if not specified"), NULL},
@@ -188,6 +193,8 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		return output_config_parse_console(&cfg->console, arg, ret_error);
 	case ARG_LOG_FILE:
 		return set_string(&cfg->log_file, option, arg, false, ret_error);
+	case ARG_CONTROL_SOCKET:
+		return vmm_config_parse_control_socket(cfg, arg, ret_error);
 	case 'v':
 		cfg->verbosity++;
 		return 0;

@@ -19,6 +19,7 @@
 #define CPUS_SYNTAX "boot=<1-254>[,max=<1-254>]"
 #define MEMORY_SYNTAX "size=<n>[K|M|G]"
 #define OUTPUT_SYNTAX "off|null|pty|tty|file=<path>"
+#define CONTROL_SOCKET_SYNTAX "<path>|path=<path>|fd=<n>"
 
 static const char *const output_mode_table[_OUTPUT_MODE_MAX] = {
     [OUTPUT_MODE_OFF] = "off", [OUTPUT_MODE_NULL] = "null", [OUTPUT_MODE_TTY] = "tty",
@@ -50,6 +51,7 @@ void vmm_config_init(struct vmm_config *cfg)
 	    .memory_size = VMM_MEMORY_DEFAULT,
 	    .serial = {.mode = OUTPUT_MODE_NULL},
 	    .console = {.mode = OUTPUT_MODE_TTY},
+	    .control_fd = -1,
 	};
 }
 
@@ -64,7 +66,8 @@ void vmm_config_done(struct vmm_config *cfg)
 	free(cfg->serial.path);
 	free(cfg->console.path);
 	free(cfg->log_file);
-	*cfg = (struct vmm_config){};
+	free(cfg->control_path);
+	*cfg = (struct vmm_config){.control_fd = -1};
 }
 
 enum log_level vmm_config_log_level(const struct vmm_config *cfg)
@@ -265,6 +268,64 @@ int output_config_parse_serial(struct output_config *out, const char *s, char **
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error)
 {
 	return output_config_parse(out, "--console", console_keys, ELEMENTSOF(console_keys), s, ret_error);
+}
+
+/* --control-socket */
+
+enum { CONTROL_PATH, CONTROL_FD };
+static const struct option_key control_keys[] = {
+    [CONTROL_PATH] = {"path"},
+    [CONTROL_FD] = {"fd"},
+};
+
+int vmm_config_parse_control_socket(struct vmm_config *cfg, const char *s, char **ret_error)
+{
+	char *v[ELEMENTSOF(control_keys)];
+	unsigned fd = 0;
+	char *path = NULL;
+	int r;
+
+	/* A bare path, as the short form of path=<path>. */
+	if (!strchr(s, '=')) {
+		if (!*s)
+			return cli_error(ret_error, -EINVAL, _("--control-socket: empty value: expected %s"),
+					 CONTROL_SOCKET_SYNTAX);
+		path = strdup(s);
+		if (!path)
+			return -ENOMEM;
+		free(cfg->control_path);
+		cfg->control_path = path;
+		cfg->control_fd = -1;
+		return 0;
+	}
+
+	r = option_list_parse("--control-socket", CONTROL_SOCKET_SYNTAX, s, control_keys,
+			      ELEMENTSOF(control_keys), v, ret_error);
+	if (r < 0)
+		return r;
+
+	if (!!v[CONTROL_PATH] == !!v[CONTROL_FD])
+		r = cli_error(ret_error, -EINVAL, _("--control-socket: '%s': give either path= or fd=, expected %s"),
+			      s, CONTROL_SOCKET_SYNTAX);
+	else if (v[CONTROL_FD]) {
+		/* 0-2 are standard input, output and error; systemd and chd pass sockets from 3 on. */
+		r = parse_unsigned(v[CONTROL_FD], 3, INT32_MAX, &fd);
+		if (r < 0)
+			r = cli_error(ret_error, r,
+				      _("--control-socket: invalid value 'fd=%s': expected the number (3 or more) of "
+					"an inherited listening socket"),
+				      v[CONTROL_FD]);
+	} else
+		path = TAKE_PTR(v[CONTROL_PATH]);
+
+	option_values_free(v, ELEMENTSOF(control_keys));
+	if (r < 0)
+		return r;
+
+	free(cfg->control_path);
+	cfg->control_path = path;
+	cfg->control_fd = path ? -1 : (int)fd;
+	return 0;
 }
 
 /* Cross-option checks */

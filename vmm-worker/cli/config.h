@@ -58,6 +58,11 @@ struct vmm_config {
 	/* Repeatable devices land here as arrays parsed with option_list_parse(), one element per
 	 * --disk/--net/... value, e.g. "struct disk_config *disks; size_t n_disks;". */
 
+	/* --control-socket: the org.cloudhypervisor.chd1.Worker peer D-Bus socket (control/). At most
+	 * one of: a path to create, or an inherited listening socket (control_fd >= 3; else -1). */
+	char *control_path;
+	int control_fd;
+
 	unsigned verbosity; /* number of -v */
 	char *log_file;	    /* NULL: standard error */
 };
@@ -79,6 +84,8 @@ int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_erro
 int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error);
 int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
+/* "<path>", "path=<path>" or "fd=<n>" (n >= 3, an inherited listening socket). */
+int vmm_config_parse_control_socket(struct vmm_config *cfg, const char *s, char **ret_error);
 
 /* The cross-option checks vmm_config_parse() ends with, for configurations built without argv. */
 int vmm_config_validate(struct vmm_config *cfg, char **ret_error);

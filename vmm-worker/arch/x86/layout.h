@@ -19,6 +19,13 @@
  */
 #pragma once
 
+/* LAYOUT_CONST(0x1000, ULL): the suffix in C, the bare number for the assembler. */
+#ifdef __ASSEMBLER__
+#define LAYOUT_CONST(x, suffix) x
+#else
+#define LAYOUT_CONST(x, suffix) (x##suffix)
+#endif
+
 #ifndef __ASSEMBLER__
 #define KiB 1024ULL
 #define MiB (1024ULL * KiB)
@@ -51,7 +58,7 @@
 #define LAYOUT_PCI_MMIO32_SIZE 0x20000000ULL /* 512 MiB */
 #define LAYOUT_PCI_ECAM_START 0xe0000000ULL
 #define LAYOUT_PCI_ECAM_SIZE 0x10000000ULL /* 256 buses */
-#define LAYOUT_GED_START 0xfeb00000ULL
+#define LAYOUT_GED_START LAYOUT_CONST(0xfeb00000, ULL) /* also polled by test payloads */
 #define LAYOUT_GED_SIZE 0x1000ULL
 #define LAYOUT_IOAPIC_START 0xfec00000ULL
 #define LAYOUT_IOAPIC_SIZE 0x1000ULL
@@ -85,7 +92,7 @@
  * and the DSDT's _EVT method: one 32-bit read-to-clear register holding pending event bits. */
 #define GED_REG_EVENT 0x0
 #define GED_REG_LEN 4
-#define GED_EVENT_POWER_BUTTON (1u << 0)
+#define GED_EVENT_POWER_BUTTON (LAYOUT_CONST(1, u) << 0)
 
 /* ACPI sleep control register bits (ACPI 6.x, 4.8.3.7) and the S5 type our DSDT's \_S5 names. */
 #define ACPI_SLEEP_CONTROL_SLP_EN (1 << 5)
