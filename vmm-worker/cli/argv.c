@@ -11,7 +11,7 @@
 #include "macro.h"
 
 #include "cli/config.h"
-#include "i18n.h"
+#include "cli/i18n.h"
 #include "cli/parse-util.h"
 
 enum {

@@ -12,7 +12,7 @@
 
 #include "arch/x86/layout.h"
 #include "cli/config.h"
-#include "i18n.h"
+#include "cli/i18n.h"
 #include "cli/option-list.h"
 #include "cli/parse-util.h"
 

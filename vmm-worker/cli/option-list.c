@@ -7,7 +7,7 @@
 
 #include "macro.h"
 
-#include "i18n.h"
+#include "cli/i18n.h"
 #include "cli/option-list.h"
 #include "cli/parse-util.h"
 
