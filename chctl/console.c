@@ -214,6 +214,13 @@ int chctl_console_attach(struct chctl *c, const char *name)
 			    name);
 		return CHCTL_EXIT_INVALID_STATE;
 	}
+	if (r == -ENOENT && con.follow) {
+		chctl_error(
+		    _("cannot attach to the console of '%s': its console log '%s' does not exist yet "
+		      "(start the VM first)"),
+		    name, target);
+		return CHCTL_EXIT_INVALID_STATE;
+	}
 	if (r < 0) {
 		chctl_error(_("cannot attach to the console of '%s': cannot open '%s': %s"), name, target,
 			    g_strerror(-r));
