@@ -118,6 +118,57 @@ static JsonNode *parse_json(const char *text)
 	return json_node_copy(json_parser_get_root(parser));
 }
 
+/* What bash completion offers for the words (the last is the one being completed). */
+static char *complete(struct chd_test *t, const char *words)
+{
+	g_autofree char *script = g_strdup_printf("source '%s'; COMP_WORDS=('%s' %s); "
+						  "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _chctl; "
+						  "echo \"${COMPREPLY[*]}\"",
+						  CHCTL_COMPLETION, CHCTL_TEST_BINARY, words);
+	g_autoptr(GSubprocessLauncher) l = launcher(t, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GError) error = NULL;
+	char *out = NULL;
+
+	p = g_subprocess_launcher_spawn(l, &error, "bash", "-c", script, NULL);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
+	g_assert_no_error(error);
+	return out;
+}
+
+static void test_completion(void)
+{
+	struct chd_test t;
+	struct result r = {0};
+	g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+	g_autofree char *file1 = NULL, *file2 = NULL;
+
+	chd_test_setup(&t);
+	file1 = write_definition(&t, "alpha", "halt", NULL);
+	file2 = write_definition(&t, "beta", "halt", NULL);
+	CHCTL(&t, &r, "define", file1);
+	CHCTL(&t, &r, "define", file2);
+
+	a = complete(&t, "''");
+	g_assert_cmpstr(
+	    a, ==,
+	    "start shutdown destroy reboot suspend resume define undefine dumpxml edit autostart list "
+	    "info cmdline console events help\n");
+	b = complete(&t, "--json s");
+	g_assert_cmpstr(b, ==, "start shutdown suspend\n");
+	/* VM names come from chd over the same bus. */
+	c = complete(&t, "start ''");
+	g_assert_cmpstr(c, ==, "alpha beta\n");
+	d = complete(&t, "info --json b");
+	g_assert_cmpstr(d, ==, "beta\n");
+	e = complete(&t, "list --a");
+	g_assert_cmpstr(e, ==, "--all\n");
+
+	result_clear(&r);
+	chd_test_teardown(&t);
+}
+
 static void test_definitions(void)
 {
 	struct chd_test t;
@@ -512,6 +563,7 @@ int main(int argc, char *argv[])
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/chctl/definitions", test_definitions);
 	g_test_add_func("/chctl/edit", test_edit);
+	g_test_add_func("/chctl/completion", test_completion);
 	g_test_add_func("/chctl/access-and-no-daemon", test_access_and_no_daemon);
 	g_test_add_func("/chctl/events", test_events);
 	if (access("/dev/kvm", R_OK | W_OK) == 0) {
