@@ -26,7 +26,7 @@ static void global_entries(struct global_options *o, GOptionEntry entries[6])
 	    {"user", 0, 0, G_OPTION_ARG_NONE, &o->user,
 	     N_("Talk to your own chd on the session bus (default for other users)"), NULL},
 	    {"connect", 'c', 0, G_OPTION_ARG_STRING, &o->connect,
-	     N_("Talk to chd on the bus at ADDRESS (also $" CHCTL_ADDRESS_ENV ")"), N_("ADDRESS")},
+	     N_("Talk to chd on the bus at ADDRESS (also $CHCTL_BUS_ADDRESS)"), N_("ADDRESS")},
 	    {"json", 'j', 0, G_OPTION_ARG_NONE, &o->json, N_("Print JSON instead of tables and text"), NULL},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL},
 	    {NULL},

@@ -51,7 +51,8 @@ static bool ask_again(void)
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin))
 		return false;
-	/* Accept the translated "yes" initial as well as y. */
+	/* Accept the translated "yes" initial as well as y.
+	 * TRANSLATORS: the first letter of "yes" in the answer to "Edit again? [y/N]". */
 	return answer[0] == 'y' || answer[0] == 'Y' || g_str_has_prefix(answer, _("y"));
 }
 
