@@ -8,8 +8,12 @@
 #include <glib/gstdio.h>
 
 #include "bus.h"
+#include "domain.h"
 #include "i18n.h"
 #include "verb-util.h"
+
+typedef struct domain_def DomainDef;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DomainDef, domain_def_free)
 
 static const char *editor_command(void)
 {
@@ -56,6 +60,30 @@ static bool ask_again(void)
 	return answer[0] == 'y' || answer[0] == 'Y' || g_str_has_prefix(answer, _("y"));
 }
 
+/* The checks chd would make (chd/conf), before anything is sent, plus the one only edit needs: the
+ * name stays, since a new name would define a second VM. Returns 0, or -EINVAL with *ret_error. A
+ * missing schema (chctl run from a build tree without CHD_SCHEMA_DIR) leaves the checks to chd. */
+static int check_locally(const char *name, const char *xml, char **ret_error)
+{
+	g_autoptr(DomainDef) def = NULL;
+	g_autofree char *error = NULL;
+	int r;
+
+	r = domain_def_parse(xml, strlen(xml), &def, &error);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		*ret_error = g_steal_pointer(&error);
+		return r;
+	}
+	if (g_strcmp0(def->name, name) != 0) {
+		*ret_error = g_strdup_printf(
+		    _("the name must stay '%s' (edit does not rename; define a copy instead)"), name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Edits tmp until chd accepts it, the user gives up, or nothing changed; returns the exit status. */
 static int edit_loop(struct chctl *c, const char *name, const char *tmp, const char *original)
 {
@@ -64,6 +92,7 @@ static int edit_loop(struct chctl *c, const char *name, const char *tmp, const c
 		g_autoptr(GError) gerror = NULL;
 		g_autofree char *edited = NULL;
 		g_autofree char *path = NULL;
+		g_autofree char *invalid = NULL;
 		int r;
 
 		if (run_editor(tmp, &gerror) < 0) {
@@ -79,13 +108,19 @@ static int edit_loop(struct chctl *c, const char *name, const char *tmp, const c
 			printf(_("Definition of '%s' unchanged.\n"), name);
 			return CHCTL_EXIT_OK;
 		}
-		r = chctl_manager_call(c, "Define", edited, &path, &error);
-		if (r >= 0) {
-			g_autofree char *message = g_strdup_printf(_("Definition of '%s' updated."), name);
+		if (check_locally(name, edited, &invalid) < 0) {
+			chctl_error(_("the edited definition of '%s' is invalid: %s"), name, invalid);
+			r = CHCTL_EXIT_INVALID_DEFINITION;
+		} else {
+			r = chctl_manager_call(c, "Define", edited, &path, &error);
+			if (r >= 0) {
+				g_autofree char *message =
+				    g_strdup_printf(_("Definition of '%s' updated."), name);
 
-			return chctl_report_done(c, path, name, message);
+				return chctl_report_done(c, path, name, message);
+			}
+			r = chctl_failf(&error, r, _("cannot define the edited '%s'"), name);
 		}
-		r = chctl_failf(&error, r, _("cannot define the edited '%s'"), name);
 		/* Only a refused definition is worth another edit; a lost daemon is not. */
 		if ((r != CHCTL_EXIT_INVALID_DEFINITION && r != CHCTL_EXIT_VM_EXISTS) || !ask_again())
 			return r;

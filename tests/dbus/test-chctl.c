@@ -304,6 +304,8 @@ static void test_edit(void)
 	g_autofree char *two_vcpus = NULL;
 	g_autofree char *breaks = NULL;
 	g_autofree char *breaks_once = NULL;
+	g_autofree char *renames = NULL;
+	g_autofree char *steals_uuid = NULL;
 
 	chd_test_setup(&t);
 	file = write_definition(&t, "ed", "halt", NULL);
@@ -322,10 +324,38 @@ static void test_edit(void)
 	CHCTL(&t, &r, "info", "ed");
 	assert_contains(r.out, "vCPUs:       2\n");
 
-	/* chd refuses the edit; the user declines another try: exit 8, nothing changed. */
+	/* An invalid edit (checked before sending, as chd would); the user declines another try:
+	 * exit 8, nothing changed. */
 	breaks = write_script(&t, "breaks", "sed -i 's|</domain>|<bogus/></domain>|' \"$1\"\n");
 	run_full(&t, &r, "n\n", breaks, (const char *const[]){"edit", "ed", NULL});
 	g_assert_cmpint(r.status, ==, 8);
+	assert_contains(r.err, "chctl: the edited definition of 'ed' is invalid: ");
+	assert_contains(r.err, "bogus");
+	assert_contains(r.err, "Edit again? [y/N]");
+	CHCTL(&t, &r, "dumpxml", "ed");
+	g_assert_null(strstr(r.out, "bogus"));
+
+	/* A new name would define a second VM: refused, also with the retry offer. */
+	renames = write_script(&t, "renames", "sed -i 's|<name>ed</name>|<name>ed2</name>|' \"$1\"\n");
+	run_full(&t, &r, "\n", renames, (const char *const[]){"edit", "ed", NULL});
+	g_assert_cmpint(r.status, ==, 8);
+	assert_contains(r.err, "the name must stay 'ed'");
+	CHCTL(&t, &r, "list", "--all", "--name");
+	g_assert_cmpstr(r.out, ==, "ed\n");
+
+	/* What chd alone refuses (another VM's UUID) takes the same path. */
+	{
+		g_autofree char *other = write_definition(&t, "other", "halt", NULL);
+		g_autofree char *script = NULL;
+		g_autofree char *uuid = NULL;
+
+		CHCTL(&t, &r, "define", other);
+		uuid = chd_get_string(&t, CHD_PATH "/vm/other", "UUID");
+		script = g_strdup_printf("sed -i 's|<uuid>.*</uuid>|<uuid>%s</uuid>|' \"$1\"\n", uuid);
+		steals_uuid = write_script(&t, "steals-uuid", script);
+	}
+	run_full(&t, &r, "n\n", steals_uuid, (const char *const[]){"edit", "ed", NULL});
+	g_assert_cmpint(r.status, ==, 9);
 	assert_contains(r.err, "chctl: cannot define the edited 'ed': ");
 	assert_contains(r.err, "Edit again? [y/N]");
 	CHCTL(&t, &r, "dumpxml", "ed");
@@ -422,7 +452,8 @@ static void test_lifecycle(void)
 
 	CHCTL(&t, &r, "reboot", "vm1");
 	g_assert_cmpint(r.status, ==, 0);
-	g_assert_true(chd_wait_property(&t, CHD_PATH "/vm/vm1", "State", "running", 10000));
+	/* State stays "running" through a reboot; the Lifecycle signal says when it is done. */
+	g_assert_true(chd_wait_signal(&t, "Lifecycle " CHD_PATH "/vm/vm1 started rebooted", 10000));
 
 	/* The power-button payload powers off when the button is pressed. */
 	CHCTL(&t, &r, "shutdown", "vm1");
