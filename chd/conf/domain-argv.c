@@ -13,10 +13,11 @@
 static int check_value(const char *what, const char *value, char **ret_error)
 {
 	if (strpbrk(value, ",\"\n"))
-		return conf_error(ret_error, -EINVAL,
-				  _("%s '%s' contains ',', '\"' or a newline, which vmm-worker's command line cannot "
-				    "carry; rename it"),
-				  what, value);
+		return conf_error(
+		    ret_error, -EINVAL,
+		    _("%s '%s' contains ',', '\"' or a newline, which vmm-worker's command line cannot "
+		      "carry; rename it"),
+		    what, value);
 	return 0;
 }
 
@@ -103,12 +104,13 @@ static int check_paths(const struct domain_def *def, const struct domain_argv_op
 	if (r >= 0 && def->rng)
 		r = check_value(_("random source"), def->rng->source, ret_error);
 	if (r >= 0 && def->serial && def->serial->type == DOMAIN_CHR_TYPE_FILE)
-		r = check_value(_("serial log"), o->serial_path ? o->serial_path : def->serial->path, ret_error);
+		r = check_value(_("serial log"), o->serial_path ? o->serial_path : def->serial->path,
+				ret_error);
 	if (r >= 0 && def->console && def->console->type == DOMAIN_CHR_TYPE_FILE)
 		r = check_value(_("console log"), def->console->path, ret_error);
 	if (r >= 0 && def->vsock && !o->vsock_socket)
-		r = conf_error(ret_error, -EINVAL, _("VM '%s' has a <vsock>, but no host socket was given for it"),
-			       def->name);
+		r = conf_error(ret_error, -EINVAL,
+			       _("VM '%s' has a <vsock>, but no host socket was given for it"), def->name);
 	if (r >= 0 && def->vsock)
 		r = check_value(_("vsock socket"), o->vsock_socket, ret_error);
 	return r;
@@ -151,7 +153,8 @@ int domain_def_to_argv(const struct domain_def *def, const struct domain_argv_op
 	mem = g_string_new(NULL);
 	g_string_append_printf(mem, "size=%" PRIu64 "K", def->memory_kib);
 	if (def->max_memory_kib > def->memory_kib)
-		g_string_append_printf(mem, ",hotplug_size=%" PRIu64 "K", def->max_memory_kib - def->memory_kib);
+		g_string_append_printf(mem, ",hotplug_size=%" PRIu64 "K",
+				       def->max_memory_kib - def->memory_kib);
 	/* vhost-user devices (virtiofsd) map guest memory: it must be shared. */
 	if (def->n_filesystems > 0)
 		g_string_append(mem, ",shared=on");
@@ -169,8 +172,9 @@ int domain_def_to_argv(const struct domain_def *def, const struct domain_argv_op
 	if (def->n_filesystems > 0) {
 		g_ptr_array_add(a, g_strdup("--fs"));
 		for (size_t i = 0; i < def->n_filesystems; i++)
-			g_ptr_array_add(a, g_strdup_printf("tag=%s,socket=%s,id=fs%zu", def->filesystems[i].tag,
-							   def->filesystems[i].socket, i));
+			g_ptr_array_add(a,
+					g_strdup_printf("tag=%s,socket=%s,id=fs%zu", def->filesystems[i].tag,
+							def->filesystems[i].socket, i));
 	}
 	if (def->vsock) {
 		g_ptr_array_add(a, g_strdup("--vsock"));
@@ -187,8 +191,9 @@ int domain_def_to_argv(const struct domain_def *def, const struct domain_argv_op
 		g_ptr_array_add(a, g_strdup("--device"));
 		for (size_t i = 0; i < def->n_hostdevs; i++) {
 			const struct domain_pci_address *s = &def->hostdevs[i].source;
-			g_ptr_array_add(a, g_strdup_printf("path=/sys/bus/pci/devices/%04x:%02x:%02x.%x/,id=hostdev%zu",
-							   s->domain, s->bus, s->slot, s->function, i));
+			g_ptr_array_add(
+			    a, g_strdup_printf("path=/sys/bus/pci/devices/%04x:%02x:%02x.%x/,id=hostdev%zu",
+					       s->domain, s->bus, s->slot, s->function, i));
 		}
 	}
 

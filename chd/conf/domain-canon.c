@@ -78,8 +78,8 @@ static int assign_pci_slots(struct domain_def *def, char **ret_error)
 			next++;
 		if (next > DOMAIN_PCI_SLOT_LAST)
 			return conf_error(ret_error, -EINVAL,
-					  _("VM '%s' has more PCI devices than the %d free slots of bus 0"), def->name,
-					  DOMAIN_PCI_SLOT_LAST - DOMAIN_PCI_SLOT_FIRST + 1);
+					  _("VM '%s' has more PCI devices than the %d free slots of bus 0"),
+					  def->name, DOMAIN_PCI_SLOT_LAST - DOMAIN_PCI_SLOT_FIRST + 1);
 		*addrs[i] = (struct domain_pci_address){.set = true, .slot = (uint8_t)next};
 		used[next] = true;
 	}
@@ -113,7 +113,8 @@ int domain_def_canonicalize(struct domain_def *def, const struct domain_random *
 		def->vcpus_current = def->vcpus;
 	def->acpi = true; /* vmm-worker always describes the machine with ACPI */
 	if (!def->memballoon)
-		def->memballoon = g_new0(struct domain_memballoon, 1), def->memballoon->model = DOMAIN_DEVICE_MODEL_NONE;
+		def->memballoon = g_new0(struct domain_memballoon, 1),
+		def->memballoon->model = DOMAIN_DEVICE_MODEL_NONE;
 	if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL && !def->serial) {
 		/* libvirt's rule: a serial-target console is serial port 0, which must then exist. */
 		def->serial = g_new0(struct domain_chr, 1);

@@ -158,7 +158,8 @@ static void add_devices(xmlNode *root, const struct domain_def *def)
 	if (def->rng) {
 		n = add(devices, "rng", NULL);
 		set(n, "model", domain_device_model_to_string(def->rng->model));
-		set(add(n, "backend", def->rng->source), "model", domain_rng_backend_to_string(def->rng->backend));
+		set(add(n, "backend", def->rng->source), "model",
+		    domain_rng_backend_to_string(def->rng->backend));
 		add_pci(n, &def->rng->address, true);
 	}
 	if (def->vsock) {

@@ -35,8 +35,8 @@ static int parse_number_attr(struct parser *p, xmlNode *node, const char *name, 
 	if (r < 0)
 		return r;
 	if (conf_parse_uint(v, max, ret) < 0)
-		return parse_fail(p, node, _("%s='%s' of element '%s' is not a number from 0 to %#llx"), name, v,
-				  (const char *)node->name, (unsigned long long)max);
+		return parse_fail(p, node, _("%s='%s' of element '%s' is not a number from 0 to %#llx"),
+				  name, v, (const char *)node->name, (unsigned long long)max);
 	return 0;
 }
 
@@ -63,19 +63,24 @@ static int parse_pci_address(struct parser *p, xmlNode *node, bool guest, struct
 	if (r < 0)
 		return r;
 	if (guest && (domain != 0 || bus != 0 || function != 0))
-		return parse_fail(p, node, _("PCI address %04llx:%02llx:%02llx.%llx is not supported: devices sit on "
-					     "0000:00, function 0"),
-				  (unsigned long long)domain, (unsigned long long)bus, (unsigned long long)slot,
-				  (unsigned long long)function);
+		return parse_fail(p, node,
+				  _("PCI address %04llx:%02llx:%02llx.%llx is not supported: devices sit on "
+				    "0000:00, function 0"),
+				  (unsigned long long)domain, (unsigned long long)bus,
+				  (unsigned long long)slot, (unsigned long long)function);
 	if (guest && slot < DOMAIN_PCI_SLOT_FIRST)
 		return parse_fail(p, node, _("PCI slot 0 is the host bridge's; use slots 0x01 to 0x1f"));
-	*ret = (struct domain_pci_address){.set = true, .domain = (uint16_t)domain, .bus = (uint8_t)bus,
-					   .slot = (uint8_t)slot, .function = (uint8_t)function};
+	*ret = (struct domain_pci_address){.set = true,
+					   .domain = (uint16_t)domain,
+					   .bus = (uint8_t)bus,
+					   .slot = (uint8_t)slot,
+					   .function = (uint8_t)function};
 	return 0;
 }
 
 /* The <address> child, if any, claiming its slot. */
-static int parse_device_address(struct parser *p, struct claims *c, xmlNode *dev, struct domain_pci_address *ret)
+static int parse_device_address(struct parser *p, struct claims *c, xmlNode *dev,
+				struct domain_pci_address *ret)
 {
 	char slot[8];
 	int r;
@@ -84,7 +89,8 @@ static int parse_device_address(struct parser *p, struct claims *c, xmlNode *dev
 		if (n->type != XML_ELEMENT_NODE || !streq((const char *)n->name, "address"))
 			continue;
 		if (ret->set)
-			return parse_fail(p, n, _("element '%s' has more than one <address>"), (const char *)dev->name);
+			return parse_fail(p, n, _("element '%s' has more than one <address>"),
+					  (const char *)dev->name);
 		r = parse_pci_address(p, n, true, ret);
 		if (r < 0)
 			return r;
@@ -104,7 +110,8 @@ static int only_child(struct parser *p, xmlNode *node, const char *name, xmlNode
 		if (c->type != XML_ELEMENT_NODE || !streq((const char *)c->name, name))
 			continue;
 		if (*ret)
-			return parse_fail(p, c, _("element '%s' has more than one <%s>"), (const char *)node->name, name);
+			return parse_fail(p, c, _("element '%s' has more than one <%s>"),
+					  (const char *)node->name, name);
 		*ret = c;
 	}
 	return 0;
@@ -124,7 +131,8 @@ static int only_children(struct parser *p, xmlNode *node, const char *const *nam
 static int parse_disk(struct parser *p, struct claims *c, xmlNode *node, struct domain_disk *d)
 {
 	static const char *const attrs[] = {"type", "device", NULL};
-	static const char *const children[] = {"driver", "source", "target", "readonly", "serial", "address", NULL};
+	static const char *const children[] = {"driver", "source",  "target", "readonly",
+					       "serial", "address", NULL};
 	static const char *const driver_attrs[] = {"name", "type", "cache", "io", NULL};
 	static const char *const target_attrs[] = {"dev", "bus", NULL};
 	xmlNode *driver, *source, *target, *readonly, *serial;
@@ -136,8 +144,9 @@ static int parse_disk(struct parser *p, struct claims *c, xmlNode *node, struct 
 	if (r >= 0)
 		r = parse_fixed_attr(p, node, "device", "disk");
 	if (r >= 0)
-		r = only_children(p, node, (const char *const[]){"driver", "source", "target", "readonly", "serial", NULL},
-				  (xmlNode **const[]){&driver, &source, &target, &readonly, &serial});
+		r = only_children(
+		    p, node, (const char *const[]){"driver", "source", "target", "readonly", "serial", NULL},
+		    (xmlNode * *const[]){&driver, &source, &target, &readonly, &serial});
 	if (r < 0)
 		return r;
 
@@ -148,16 +157,19 @@ static int parse_disk(struct parser *p, struct claims *c, xmlNode *node, struct 
 		if (r >= 0)
 			r = parse_fixed_attr(p, driver, "name", "qemu");
 		if (r >= 0)
-			r = PARSE_ENUM_ATTR(p, driver, "type", domain_disk_format, DOMAIN_DISK_FORMAT_RAW, &d->format);
+			r = PARSE_ENUM_ATTR(p, driver, "type", domain_disk_format, DOMAIN_DISK_FORMAT_RAW,
+					    &d->format);
 		if (r >= 0)
-			r = PARSE_ENUM_ATTR(p, driver, "cache", domain_disk_cache, DOMAIN_DISK_CACHE_DEFAULT, &d->cache);
+			r = PARSE_ENUM_ATTR(p, driver, "cache", domain_disk_cache, DOMAIN_DISK_CACHE_DEFAULT,
+					    &d->cache);
 		if (r >= 0)
 			r = PARSE_ENUM_ATTR(p, driver, "io", domain_disk_io, DOMAIN_DISK_IO_DEFAULT, &d->io);
 		if (r < 0)
 			return r;
 		if (d->io == DOMAIN_DISK_IO_NATIVE && d->cache != DOMAIN_DISK_CACHE_NONE &&
 		    d->cache != DOMAIN_DISK_CACHE_DIRECTSYNC)
-			return parse_fail(p, driver, _("io='native' needs cache='none' or cache='directsync'"));
+			return parse_fail(p, driver,
+					  _("io='native' needs cache='none' or cache='directsync'"));
 	}
 
 	if (!source)
@@ -166,7 +178,8 @@ static int parse_disk(struct parser *p, struct claims *c, xmlNode *node, struct 
 		const char *attr = d->type == DOMAIN_DISK_TYPE_FILE ? "file" : "dev";
 		static const char *const file_attrs[] = {"file", NULL}, *const dev_attrs[] = {"dev", NULL};
 
-		r = parse_check_node(p, source, d->type == DOMAIN_DISK_TYPE_FILE ? file_attrs : dev_attrs, NULL);
+		r = parse_check_node(p, source, d->type == DOMAIN_DISK_TYPE_FILE ? file_attrs : dev_attrs,
+				     NULL);
 		if (r >= 0)
 			r = parse_path(p, source, attr, &d->source);
 		if (r >= 0)
@@ -185,8 +198,10 @@ static int parse_disk(struct parser *p, struct claims *c, xmlNode *node, struct 
 	if (r < 0)
 		return r;
 	if (!g_str_has_prefix(d->target, "vd") || !d->target[2] ||
-	    strspn(d->target + 2, "abcdefghijklmnopqrstuvwxyz") != strlen(d->target + 2) || strlen(d->target) > 8)
-		return parse_fail(p, target, _("disk target '%s' is not a virtio disk name (vda, vdb, ...)"), d->target);
+	    strspn(d->target + 2, "abcdefghijklmnopqrstuvwxyz") != strlen(d->target + 2) ||
+	    strlen(d->target) > 8)
+		return parse_fail(p, target, _("disk target '%s' is not a virtio disk name (vda, vdb, ...)"),
+				  d->target);
 	r = claim(p, c, target, "target", _("disk target"), d->target);
 	if (r < 0)
 		return r;
@@ -201,8 +216,9 @@ static int parse_disk(struct parser *p, struct claims *c, xmlNode *node, struct 
 		d->serial = parse_text(serial);
 		/* virtio-blk's serial is 20 bytes; commas would split the worker's option. */
 		if (!*d->serial || strlen(d->serial) > 20 || strpbrk(d->serial, ",\"= "))
-			return parse_fail(p, serial, _("disk serial '%s' must be 1 to 20 characters without ',', '\"', "
-						       "'=' or spaces"),
+			return parse_fail(p, serial,
+					  _("disk serial '%s' must be 1 to 20 characters without ',', '\"', "
+					    "'=' or spaces"),
 					  d->serial);
 	}
 	return parse_device_address(p, c, node, &d->address);
@@ -223,7 +239,7 @@ static int parse_interface(struct parser *p, struct claims *c, xmlNode *node, st
 		r = parse_check_node(p, node, attrs, children);
 	if (r >= 0)
 		r = only_children(p, node, (const char *const[]){"mac", "target", "model", NULL},
-				  (xmlNode **const[]){&mac, &target, &model});
+				  (xmlNode * *const[]){&mac, &target, &model});
 	if (r < 0)
 		return r;
 	if (mac) {
@@ -254,7 +270,8 @@ static int parse_interface(struct parser *p, struct claims *c, xmlNode *node, st
 		/* IFNAMSIZ is 16 with the NUL; '/' and ',' cannot appear in a name the worker can open. */
 		if (!*n->target_dev || strlen(n->target_dev) > 15 || strpbrk(n->target_dev, "/, :=\"") ||
 		    streq(n->target_dev, ".") || streq(n->target_dev, ".."))
-			return parse_fail(p, target, _("'%s' is not a network interface name (1 to 15 characters)"),
+			return parse_fail(p, target,
+					  _("'%s' is not a network interface name (1 to 15 characters)"),
 					  n->target_dev);
 		r = claim(p, c, target, "tap", _("tap device"), n->target_dev);
 		if (r < 0)
@@ -280,8 +297,9 @@ static int parse_chr(struct parser *p, xmlNode *node, bool console, struct domai
 	static const char *const attrs[] = {"type", NULL};
 	static const char *const children[] = {"source", "target", NULL};
 	static const char *const source_attrs[] = {"path", NULL};
-	static const char *const serial_target[] = {"port", NULL}, *const console_target[] = {"type", "port", NULL};
-	g_autofree struct domain_chr *chr = g_new0(struct domain_chr, 1);
+	static const char *const serial_target[] = {"port", NULL}, *const console_target[] = {"type", "port",
+											      NULL};
+	_cleanup_(conf_chr_freep) struct domain_chr *chr = g_new0(struct domain_chr, 1);
 	xmlNode *source, *target;
 	int r;
 
@@ -290,12 +308,13 @@ static int parse_chr(struct parser *p, xmlNode *node, bool console, struct domai
 		r = PARSE_ENUM_ATTR(p, node, "type", domain_chr_type, -1, &chr->type);
 	if (r >= 0)
 		r = only_children(p, node, (const char *const[]){"source", "target", NULL},
-				  (xmlNode **const[]){&source, &target});
+				  (xmlNode * *const[]){&source, &target});
 	if (r < 0)
 		return r;
 	if (chr->type == DOMAIN_CHR_TYPE_FILE) {
 		if (!source)
-			return parse_fail(p, node, _("element '%s' of type 'file' needs <source path='...'/>"),
+			return parse_fail(p, node,
+					  _("element '%s' of type 'file' needs <source path='...'/>"),
 					  (const char *)node->name);
 		r = parse_check_node(p, source, source_attrs, NULL);
 		if (r >= 0)
@@ -303,16 +322,16 @@ static int parse_chr(struct parser *p, xmlNode *node, bool console, struct domai
 		if (r < 0)
 			return r;
 	} else if (source)
-		return parse_fail(p, source, _("element '%s' of type '%s' takes no <source>"), (const char *)node->name,
-				  domain_chr_type_to_string(chr->type));
+		return parse_fail(p, source, _("element '%s' of type '%s' takes no <source>"),
+				  (const char *)node->name, domain_chr_type_to_string(chr->type));
 	chr->target = DOMAIN_CONSOLE_TARGET_SERIAL;
 	if (target) {
 		r = parse_check_node(p, target, console ? console_target : serial_target, NULL);
 		if (r >= 0)
 			r = parse_fixed_attr(p, target, "port", "0");
 		if (r >= 0 && console)
-			r = PARSE_ENUM_ATTR(p, target, "type", domain_console_target, DOMAIN_CONSOLE_TARGET_SERIAL,
-					    &chr->target);
+			r = PARSE_ENUM_ATTR(p, target, "type", domain_console_target,
+					    DOMAIN_CONSOLE_TARGET_SERIAL, &chr->target);
 		if (r < 0)
 			return r;
 	}
@@ -337,7 +356,8 @@ static int parse_rng(struct parser *p, struct claims *c, xmlNode *node, struct d
 		return r;
 	rng->model = DOMAIN_DEVICE_MODEL_VIRTIO;
 	if (!backend)
-		return parse_fail(p, node, _("element 'rng' needs <backend model='random'>/dev/urandom</backend>"));
+		return parse_fail(p, node,
+				  _("element 'rng' needs <backend model='random'>/dev/urandom</backend>"));
 	r = parse_check_node(p, backend, backend_attrs, NULL);
 	if (r >= 0)
 		r = PARSE_ENUM_ATTR(p, backend, "model", domain_rng_backend, -1, &rng->backend);
@@ -347,7 +367,8 @@ static int parse_rng(struct parser *p, struct claims *c, xmlNode *node, struct d
 	if (!*rng->source)
 		g_free(g_steal_pointer(&rng->source)), rng->source = g_strdup("/dev/urandom");
 	if (!conf_path_is_absolute(rng->source))
-		return parse_fail(p, backend, _("path '%s' in element 'backend' is not absolute"), rng->source);
+		return parse_fail(p, backend, _("path '%s' in element 'backend' is not absolute"),
+				  rng->source);
 	return parse_device_address(p, c, node, &rng->address);
 }
 
@@ -365,7 +386,7 @@ static int parse_filesystem(struct parser *p, struct claims *c, xmlNode *node, s
 		r = parse_fixed_attr(p, node, "type", "mount");
 	if (r >= 0)
 		r = only_children(p, node, (const char *const[]){"driver", "source", "target", NULL},
-				  (xmlNode **const[]){&driver, &source, &target});
+				  (xmlNode * *const[]){&driver, &source, &target});
 	if (r < 0)
 		return r;
 	if (!driver)
@@ -376,7 +397,8 @@ static int parse_filesystem(struct parser *p, struct claims *c, xmlNode *node, s
 	if (r < 0)
 		return r;
 	if (!source)
-		return parse_fail(p, node, _("element 'filesystem' needs <source socket='...'/> (virtiofsd's socket)"));
+		return parse_fail(
+		    p, node, _("element 'filesystem' needs <source socket='...'/> (virtiofsd's socket)"));
 	r = parse_check_node(p, source, source_attrs, NULL);
 	if (r >= 0)
 		r = parse_path(p, source, "socket", &fs->socket);
@@ -391,8 +413,9 @@ static int parse_filesystem(struct parser *p, struct claims *c, xmlNode *node, s
 		return r;
 	/* The virtio-fs tag field is 36 bytes. */
 	if (!*fs->tag || strlen(fs->tag) > 36 || strpbrk(fs->tag, ",\"= "))
-		return parse_fail(p, target, _("filesystem tag '%s' must be 1 to 36 characters without ',', '\"', '=' "
-					       "or spaces"),
+		return parse_fail(p, target,
+				  _("filesystem tag '%s' must be 1 to 36 characters without ',', '\"', '=' "
+				    "or spaces"),
 				  fs->tag);
 	r = claim(p, c, target, "tag", _("filesystem tag"), fs->tag);
 	if (r < 0)
@@ -427,7 +450,8 @@ static int parse_vsock(struct parser *p, struct claims *c, xmlNode *node, struct
 		if (r < 0)
 			return r;
 		if (a && (conf_parse_uint(a, UINT32_MAX - 1, &n) < 0 || n < 3))
-			return parse_fail(p, cid, _("vsock CID '%s' is not a number from 3 to 4294967294"), a);
+			return parse_fail(p, cid, _("vsock CID '%s' is not a number from 3 to 4294967294"),
+					  a);
 		if (a)
 			v->cid = (uint32_t)n;
 		if (!v->cid_auto && !a)
@@ -462,7 +486,8 @@ static int parse_watchdog(struct parser *p, struct claims *c, xmlNode *node, str
 	if (r >= 0)
 		r = PARSE_ENUM_ATTR(p, node, "model", domain_watchdog_model, -1, &w->model);
 	if (r >= 0)
-		r = PARSE_ENUM_ATTR(p, node, "action", domain_watchdog_action, DOMAIN_WATCHDOG_ACTION_RESET, &w->action);
+		r = PARSE_ENUM_ATTR(p, node, "action", domain_watchdog_action, DOMAIN_WATCHDOG_ACTION_RESET,
+				    &w->action);
 	if (r >= 0)
 		r = parse_device_address(p, c, node, &w->address);
 	return r;
@@ -496,8 +521,9 @@ static int parse_hostdev(struct parser *p, struct claims *c, xmlNode *node, stru
 			return r;
 	}
 	if (!address)
-		return parse_fail(p, node, _("element 'hostdev' needs <source><address domain= bus= slot= function=/>"
-					     "</source>"));
+		return parse_fail(p, node,
+				  _("element 'hostdev' needs <source><address domain= bus= slot= function=/>"
+				    "</source>"));
 	r = parse_pci_address(p, address, false, &h->source);
 	if (r < 0)
 		return r;
@@ -510,7 +536,9 @@ static int parse_hostdev(struct parser *p, struct claims *c, xmlNode *node, stru
 }
 
 /* Grows an array by one zeroed element and returns it. */
-#define APPEND(array, n) (array = g_renew(__typeof__(*array), array, n + 1), memset(&array[n], 0, sizeof(*array)), &array[n++])
+#define APPEND(array, n)                                                                                    \
+	(array = g_renew(__typeof__(*array), array, n + 1), memset(&array[n], 0, sizeof(*array)),           \
+	 &array[n++])
 
 static int parse_single(struct parser *p, xmlNode *node, void **slot, size_t size)
 {
@@ -522,8 +550,9 @@ static int parse_single(struct parser *p, xmlNode *node, void **slot, size_t siz
 
 int parse_devices(struct parser *p, xmlNode *node, struct domain_def *def)
 {
-	static const char *const children[] = {"disk", "interface", "serial", "console", "rng", "filesystem",
-		"vsock", "memballoon", "watchdog", "hostdev", NULL};
+	static const char *const children[] = {"disk",	   "interface",	 "serial", "console",
+					       "rng",	   "filesystem", "vsock",  "memballoon",
+					       "watchdog", "hostdev",	 NULL};
 	struct claims c = {.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
 	xmlNode *console = NULL;
 	int r;
@@ -571,8 +600,10 @@ int parse_devices(struct parser *p, xmlNode *node, struct domain_def *def)
 	g_hash_table_unref(c.seen);
 	/* libvirt's rule: a serial-target console is serial port 0 seen again, so they must agree. */
 	if (r >= 0 && console && def->serial && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL &&
-	    (def->console->type != def->serial->type || g_strcmp0(def->console->path, def->serial->path) != 0))
-		r = parse_fail(p, console, _("a <console> with target type 'serial' must have the type and source "
-					     "of the <serial>"));
+	    (def->console->type != def->serial->type ||
+	     g_strcmp0(def->console->path, def->serial->path) != 0))
+		r = parse_fail(p, console,
+			       _("a <console> with target type 'serial' must have the type and source "
+				 "of the <serial>"));
 	return r;
 }

@@ -83,8 +83,8 @@ int parse_attr_required(struct parser *p, xmlNode *node, const char *name, char 
 	char *v = parse_attr(node, name);
 
 	if (!v)
-		return parse_fail(p, node, _("element '%s' needs the attribute '%s'"), (const char *)node->name,
-				  name);
+		return parse_fail(p, node, _("element '%s' needs the attribute '%s'"),
+				  (const char *)node->name, name);
 	*ret = v;
 	return 0;
 }
@@ -92,8 +92,8 @@ int parse_attr_required(struct parser *p, xmlNode *node, const char *name, char 
 int parse_fail_attr(struct parser *p, xmlNode *node, const char *name, const char *value)
 {
 	if (!value)
-		return parse_fail(p, node, _("element '%s' needs the attribute '%s'"), (const char *)node->name,
-				  name);
+		return parse_fail(p, node, _("element '%s' needs the attribute '%s'"),
+				  (const char *)node->name, name);
 	return parse_fail(p, node, _("%s='%s' of element '%s' is not supported"), name, value,
 			  (const char *)node->name);
 }
@@ -104,8 +104,8 @@ int parse_fixed_attr(struct parser *p, xmlNode *node, const char *name, const ch
 	g_autofree char *v = parse_attr(node, name);
 
 	if (v && !streq(v, value))
-		return parse_fail(p, node, _("%s='%s' of element '%s' is not supported (only '%s')"), name, v,
-				  (const char *)node->name, value);
+		return parse_fail(p, node, _("%s='%s' of element '%s' is not supported (only '%s')"), name,
+				  v, (const char *)node->name, value);
 	return 0;
 }
 
@@ -166,13 +166,15 @@ static int parse_memory(struct parser *p, xmlNode *node, uint64_t *ret)
 		return r;
 	r = conf_scale_to_kib(text, unit, ret);
 	if (r == -ERANGE)
-		return parse_fail(p, node, _("element '%s': %s %s is too large"), (const char *)node->name, text,
-				  unit ? unit : "KiB");
+		return parse_fail(p, node, _("element '%s': %s %s is too large"), (const char *)node->name,
+				  text, unit ? unit : "KiB");
 	if (r < 0 && unit && conf_scale_to_kib("1", unit, &(uint64_t){0}) < 0)
-		return parse_fail(p, node, _("element '%s': unit '%s' is not known (use KiB, MiB, GiB, ...)"),
+		return parse_fail(p, node,
+				  _("element '%s': unit '%s' is not known (use KiB, MiB, GiB, ...)"),
 				  (const char *)node->name, unit);
 	if (r < 0)
-		return parse_fail(p, node, _("element '%s': '%s' is not a size"), (const char *)node->name, text);
+		return parse_fail(p, node, _("element '%s': '%s' is not a size"), (const char *)node->name,
+				  text);
 	return 0;
 }
 
@@ -195,7 +197,8 @@ static int parse_vcpu(struct parser *p, xmlNode *node, struct domain_def *def)
 	def->vcpus = (unsigned)v;
 	if (current) {
 		if (conf_parse_uint(current, def->vcpus, &v) < 0 || v == 0)
-			return parse_fail(p, node, _("element 'vcpu': current='%s' is not a count from 1 to %u"),
+			return parse_fail(p, node,
+					  _("element 'vcpu': current='%s' is not a count from 1 to %u"),
 					  current, def->vcpus);
 		def->vcpus_current = (unsigned)v;
 	}
@@ -257,9 +260,11 @@ static int parse_os(struct parser *p, xmlNode *node, struct domain_def *def)
 	if (cmdline)
 		def->os_cmdline = parse_text(cmdline);
 	if (!kernel && !loader)
-		return parse_fail(p, node, _("element 'os' needs a <kernel> (or a <loader> for firmware boot)"));
+		return parse_fail(p, node,
+				  _("element 'os' needs a <kernel> (or a <loader> for firmware boot)"));
 	if (kernel && loader)
-		return parse_fail(p, loader, _("element 'os' has both <kernel> and <loader>; vmm-worker boots one"));
+		return parse_fail(p, loader,
+				  _("element 'os' has both <kernel> and <loader>; vmm-worker boots one"));
 	if (!kernel && (initrd || cmdline))
 		return parse_fail(p, initrd ? initrd : cmdline, _("element '%s' needs a <kernel>"),
 				  initrd ? "initrd" : "cmdline");
@@ -299,21 +304,24 @@ static int parse_lifecycle(struct parser *p, xmlNode *node, enum domain_lifecycl
 		return r;
 	r = domain_lifecycle_action_from_string(t);
 	if (r < 0)
-		return parse_fail(p, node, _("element '%s': action '%s' is not supported (use destroy or restart)"),
+		return parse_fail(p, node,
+				  _("element '%s': action '%s' is not supported (use destroy or restart)"),
 				  (const char *)node->name, t);
 	*ret = r;
 	return 0;
 }
 
 /* Every remaining semantic check that spans elements. */
-static int check_def(struct parser *p, struct domain_def *def, xmlNode *memory,
-		     xmlNode *current, xmlNode *max)
+static int check_def(struct parser *p, struct domain_def *def, xmlNode *memory, xmlNode *current,
+		     xmlNode *max)
 {
 	if (def->memory_kib < DOMAIN_MEMORY_MIN_KIB)
-		return parse_fail(p, memory, _("element 'memory': %" PRIu64 " KiB is below the minimum of %llu KiB"),
+		return parse_fail(p, memory,
+				  _("element 'memory': %" PRIu64 " KiB is below the minimum of %llu KiB"),
 				  def->memory_kib, DOMAIN_MEMORY_MIN_KIB);
 	if (def->memory_kib % 4)
-		return parse_fail(p, memory, _("element 'memory': %" PRIu64 " KiB is not a multiple of 4 KiB"),
+		return parse_fail(p, memory,
+				  _("element 'memory': %" PRIu64 " KiB is not a multiple of 4 KiB"),
 				  def->memory_kib);
 	if (current && def->current_memory_kib > def->memory_kib)
 		return parse_fail(p, current, _("element 'currentMemory' is larger than 'memory'"));
@@ -321,8 +329,9 @@ static int check_def(struct parser *p, struct domain_def *def, xmlNode *memory,
 		return parse_fail(p, current, _("element 'currentMemory' is not a multiple of 4 KiB"));
 	if (current && def->current_memory_kib < def->memory_kib &&
 	    (!def->memballoon || def->memballoon->model != DOMAIN_DEVICE_MODEL_VIRTIO))
-		return parse_fail(p, current,
-				  _("element 'currentMemory' below 'memory' needs <memballoon model='virtio'/>"));
+		return parse_fail(
+		    p, current,
+		    _("element 'currentMemory' below 'memory' needs <memballoon model='virtio'/>"));
 	if (max && def->max_memory_kib < def->memory_kib)
 		return parse_fail(p, max, _("element 'maxMemory' is smaller than 'memory'"));
 	if (max && def->max_memory_kib % 4)
@@ -333,21 +342,24 @@ static int check_def(struct parser *p, struct domain_def *def, xmlNode *memory,
 static int parse_root(struct parser *p, xmlNode *root, struct domain_def *def)
 {
 	static const char *const attrs[] = {"type", NULL};
-	static const char *const children[] = {"name", "uuid", "title", "description", "memory",
-		"currentMemory", "maxMemory", "vcpu", "os", "features", "on_poweroff", "on_reboot",
-		"on_crash", "devices", NULL};
+	static const char *const children[] = {"name",	   "uuid",	    "title",	   "description",
+					       "memory",   "currentMemory", "maxMemory",   "vcpu",
+					       "os",	   "features",	    "on_poweroff", "on_reboot",
+					       "on_crash", "devices",	    NULL};
 	xmlNode *seen[G_N_ELEMENTS(children)] = {};
 	int r;
 
 	if (!streq((const char *)root->name, "domain") || root->ns)
-		return parse_fail(p, root, _("the root element is '%s', not 'domain'"), (const char *)root->name);
+		return parse_fail(p, root, _("the root element is '%s', not 'domain'"),
+				  (const char *)root->name);
 	r = parse_check_node(p, root, attrs, children);
 	if (r < 0)
 		return r;
 	{
 		g_autofree char *type = parse_attr(root, "type");
 		if (!type || !streq(type, "kvm"))
-			return parse_fail(p, root, _("domain type '%s' is not supported (use <domain type='kvm'>)"),
+			return parse_fail(p, root,
+					  _("domain type '%s' is not supported (use <domain type='kvm'>)"),
 					  type ? type : "");
 	}
 	for (xmlNode *c = root->children; c; c = c->next) {
@@ -403,8 +415,9 @@ static int parse_root(struct parser *p, xmlNode *root, struct domain_def *def)
 			if (r >= 0)
 				r = parse_attr_required(p, c, "slots", &slots);
 			if (r >= 0 && (conf_parse_uint(slots, 255, &v) < 0 || v == 0))
-				r = parse_fail(p, c, _("element 'maxMemory': slots='%s' is not a count from 1 to 255"),
-					       slots);
+				r = parse_fail(
+				    p, c, _("element 'maxMemory': slots='%s' is not a count from 1 to 255"),
+				    slots);
 			if (r >= 0)
 				def->max_memory_slots = (unsigned)v;
 		} else if (streq(n, "vcpu"))
@@ -439,10 +452,12 @@ static int parse_root(struct parser *p, xmlNode *root, struct domain_def *def)
 static void capture_error(void *userdata, xmlError *e)
 {
 	struct parser *p = userdata;
+	g_autofree char *text = NULL;
 
 	if (p->error || !e)
 		return;
-	p->error = g_strdup_printf(_("line %d: %s"), e->line, g_strstrip(g_strdup(e->message ? e->message : "")));
+	text = g_strstrip(g_strdup(e->message ? e->message : ""));
+	p->error = g_strdup_printf(_("line %d: %s"), e->line, text);
 }
 
 static int domain_def_parse_doc(const char *xml, size_t len, struct domain_def **ret, char **ret_error)
@@ -454,7 +469,8 @@ static int domain_def_parse_doc(const char *xml, size_t len, struct domain_def *
 	int r;
 
 	if (len > DOMAIN_XML_MAX)
-		return conf_error(ret_error, -EINVAL, _("the definition is larger than %u bytes"), DOMAIN_XML_MAX);
+		return conf_error(ret_error, -EINVAL, _("the definition is larger than %u bytes"),
+				  DOMAIN_XML_MAX);
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return -ENOMEM;
@@ -506,7 +522,9 @@ int domain_def_parse_file(const char *path, struct domain_def **ret, char **ret_
 	int r;
 
 	if (!g_file_get_contents(path, &data, &len, &gerr))
-		return conf_error(ret_error, gerr->domain == G_FILE_ERROR && gerr->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO,
+		return conf_error(ret_error,
+				  gerr->domain == G_FILE_ERROR && gerr->code == G_FILE_ERROR_NOENT ? -ENOENT
+												   : -EIO,
 				  _("cannot read '%s': %s"), path, gerr->message);
 	r = domain_def_parse(data, len, ret, &msg);
 	if (r < 0)

@@ -34,15 +34,15 @@ int parse_yes_no(struct parser *p, xmlNode *node, const char *name, bool def, bo
 int parse_path(struct parser *p, xmlNode *node, const char *name, char **ret);
 
 /* Reads attribute attr through prefix_from_string() into *ret; def < 0 makes it required. */
-#define PARSE_ENUM_ATTR(p, node, attr, prefix, def, ret)                                           \
-	({                                                                                         \
-		g_autofree char *_v = parse_attr((node), (attr));                                  \
-		int _r = 0, _e = _v ? (int)prefix##_from_string(_v) : (def);                       \
-		if (_e < 0)                                                                        \
-			_r = parse_fail_attr((p), (node), (attr), _v);                             \
-		else                                                                               \
-			*(ret) = _e;                                                               \
-		_r;                                                                                \
+#define PARSE_ENUM_ATTR(p, node, attr, prefix, def, ret)                                                    \
+	({                                                                                                  \
+		g_autofree char *_v = parse_attr((node), (attr));                                           \
+		int _r = 0, _e = _v ? (int)prefix##_from_string(_v) : (def);                                \
+		if (_e < 0)                                                                                 \
+			_r = parse_fail_attr((p), (node), (attr), _v);                                      \
+		else                                                                                        \
+			*(ret) = _e;                                                                        \
+		_r;                                                                                         \
 	})
 
 int parse_devices(struct parser *p, xmlNode *node, struct domain_def *def);

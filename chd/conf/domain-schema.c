@@ -16,10 +16,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlRelaxNGValidCtxt, xmlRelaxNGFreeValidCtxt)
 static void first_error(void *userdata, xmlError *e)
 {
 	char **msg = userdata;
+	g_autofree char *text = NULL;
 
 	if (*msg || !e)
 		return;
-	*msg = g_strdup_printf(_("line %d: %s"), e->line, g_strstrip(g_strdup(e->message ? e->message : "")));
+	text = g_strstrip(g_strdup(e->message ? e->message : ""));
+	*msg = g_strdup_printf(_("line %d: %s"), e->line, text);
 }
 
 int domain_schema_validate(xmlDoc *doc, char **ret_error)
@@ -32,7 +34,8 @@ int domain_schema_validate(xmlDoc *doc, char **ret_error)
 	int r;
 
 	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-		return conf_error(ret_error, -ENOENT, _("schema '%s' is missing (set CHD_SCHEMA_DIR?)"), path);
+		return conf_error(ret_error, -ENOENT, _("schema '%s' is missing (set CHD_SCHEMA_DIR?)"),
+				  path);
 	pctxt = xmlRelaxNGNewParserCtxt(path);
 	if (!pctxt)
 		return -ENOMEM;

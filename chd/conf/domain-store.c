@@ -111,7 +111,8 @@ int domain_store_save(struct domain_store *s, const struct domain_def *def, char
 	/* 0600: definitions name images and sockets other users have no business reading. */
 	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return conf_error(ret_error, -errno, _("cannot create '%s/%s': %s"), s->dir, tmp, g_strerror(errno));
+		return conf_error(ret_error, -errno, _("cannot create '%s/%s': %s"), s->dir, tmp,
+				  g_strerror(errno));
 	r = write_all(fd, xml, strlen(xml));
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
@@ -143,8 +144,9 @@ int domain_store_load(struct domain_store *s, const char *name, struct domain_de
 	if (r < 0)
 		return r;
 	if (!streq(def->name, name))
-		return conf_error(ret_error, -EINVAL, _("'%s' defines a VM called '%s'; rename the file or the VM"),
-				  path, def->name);
+		return conf_error(ret_error, -EINVAL,
+				  _("'%s' defines a VM called '%s'; rename the file or the VM"), path,
+				  def->name);
 	*ret = TAKE_PTR(def);
 	return 0;
 }

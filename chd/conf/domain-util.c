@@ -21,12 +21,13 @@ int conf_error(char **ret_error, int r, const char *fmt, ...)
 	return r;
 }
 
-static void domain_chr_free(struct domain_chr *chr)
+struct domain_chr *conf_chr_free(struct domain_chr *chr)
 {
-	if (!chr)
-		return;
-	g_free(chr->path);
-	g_free(chr);
+	if (chr) {
+		g_free(chr->path);
+		g_free(chr);
+	}
+	return NULL;
 }
 
 struct domain_def *domain_def_free(struct domain_def *def)
@@ -49,8 +50,8 @@ struct domain_def *domain_def_free(struct domain_def *def)
 	for (size_t i = 0; i < def->n_interfaces; i++)
 		g_free(def->interfaces[i].target_dev);
 	g_free(def->interfaces);
-	domain_chr_free(def->serial);
-	domain_chr_free(def->console);
+	conf_chr_free(def->serial);
+	conf_chr_free(def->console);
 	if (def->rng)
 		g_free(def->rng->source);
 	g_free(def->rng);
@@ -87,17 +88,18 @@ int domain_name_validate(const char *name, char **ret_error)
 		return conf_error(ret_error, -EINVAL, _("VM name '%s' is longer than %d characters"), name,
 				  DOMAIN_NAME_MAX);
 	if (strchr(name, '/'))
-		return conf_error(ret_error, -EINVAL, _("VM name '%s' contains '/'; names become file names"),
-				  name);
-	if (!g_ascii_isalnum(name[0]))
 		return conf_error(ret_error, -EINVAL,
-				  _("VM name '%s' must start with a letter or a digit"), name);
+				  _("VM name '%s' contains '/'; names become file names"), name);
+	if (!g_ascii_isalnum(name[0]))
+		return conf_error(ret_error, -EINVAL, _("VM name '%s' must start with a letter or a digit"),
+				  name);
 	for (const char *p = name; *p; p++) {
 		if (g_ascii_isalnum(*p) || strchr("._+-", *p))
 			continue;
-		return conf_error(ret_error, -EINVAL,
-				  _("VM name '%s' contains '%c'; use letters, digits, '.', '_', '+' and '-'"),
-				  name, g_ascii_isprint(*p) ? *p : '?');
+		return conf_error(
+		    ret_error, -EINVAL,
+		    _("VM name '%s' contains '%c'; use letters, digits, '.', '_', '+' and '-'"), name,
+		    g_ascii_isprint(*p) ? *p : '?');
 	}
 	return 0;
 }

@@ -19,7 +19,7 @@
 #define DOMAIN_NAME_MAX 64
 #define DOMAIN_UUID_STRING_MAX 37 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and NUL */
 #define DOMAIN_MAC_STRING_MAX 18  /* "52:54:00:xx:xx:xx" and NUL */
-#define DOMAIN_PCI_SLOT_FIRST 1   /* 00:00.0 is the host bridge */
+#define DOMAIN_PCI_SLOT_FIRST 1	  /* 00:00.0 is the host bridge */
 #define DOMAIN_PCI_SLOT_LAST 31
 #define DOMAIN_MEMORY_MIN_KIB (16ULL << 10) /* vmm-worker's VMM_MEMORY_MIN */
 #define DOMAIN_VCPUS_MAX 254u		    /* vmm-worker's VMM_CPUS_MAX */
@@ -212,7 +212,7 @@ struct domain_interface {
 /* A <serial> or a <console>. */
 struct domain_chr {
 	enum domain_chr_type type;
-	char *path; /* DOMAIN_CHR_TYPE_FILE only */
+	char *path;			   /* DOMAIN_CHR_TYPE_FILE only */
 	enum domain_console_target target; /* <console> only */
 };
 
@@ -250,8 +250,8 @@ struct domain_watchdog {
 
 struct domain_hostdev {
 	enum domain_hostdev_type type;
-	bool managed;			  /* chd binds the function to vfio-pci and back */
-	struct domain_pci_address source; /* the host function */
+	bool managed;			   /* chd binds the function to vfio-pci and back */
+	struct domain_pci_address source;  /* the host function */
 	struct domain_pci_address address; /* where the guest sees it */
 };
 
@@ -268,7 +268,7 @@ struct domain_def {
 	uint64_t max_memory_kib;     /* <maxMemory>: hot-plug ceiling; 0 = none */
 	unsigned max_memory_slots;   /* <maxMemory slots=...> */
 
-	unsigned vcpus;	    /* <vcpu>N</vcpu>: the maximum */
+	unsigned vcpus;		/* <vcpu>N</vcpu>: the maximum */
 	unsigned vcpus_current; /* <vcpu current=...>: at boot; 0 = not given */
 
 	char *os_kernel;
@@ -370,15 +370,15 @@ int domain_store_get_autostart(struct domain_store *store, const char *name);
 
 /* Test hook: called after the temp file is written and synced, before the rename; a negative
  * return aborts the save there (the temp file is removed, the old definition stays). */
-void domain_store_set_fail_hook(struct domain_store *store, int (*hook)(const char *tmp_path, void *userdata),
-				void *userdata);
+void domain_store_set_fail_hook(struct domain_store *store,
+				int (*hook)(const char *tmp_path, void *userdata), void *userdata);
 
 /* What the daemon substitutes in the worker command line. */
 struct domain_argv_options {
-	const char *program;	  /* argv[0]; NULL: "vmm-worker" */
-	const int *net_fds;	  /* one per <interface>, in order; -1 or n_net_fds short: tap=NAME */
+	const char *program; /* argv[0]; NULL: "vmm-worker" */
+	const int *net_fds;  /* one per <interface>, in order; -1 or n_net_fds short: tap=NAME */
 	size_t n_net_fds;
-	const int *disk_fds;	  /* one per <disk>; >= 0: path=/dev/fd/N instead of the source */
+	const int *disk_fds; /* one per <disk>; >= 0: path=/dev/fd/N instead of the source */
 	size_t n_disk_fds;
 	const char *vsock_socket; /* host unix socket for <vsock>; required when the VM has one */
 	const char *serial_path;  /* overrides a pty/file serial's destination (e.g. a console log) */

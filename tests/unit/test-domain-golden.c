@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #define DATA_DIR TEST_SRCDIR "/data/domain"
+#define EXAMPLES_DIR TEST_SRCDIR "/../../schemas/examples"
 
 static uint32_t xorshift(void *userdata)
 {
@@ -63,7 +64,8 @@ static void test_good(gconstpointer data)
 	g_autofree char *in = g_strdup_printf("%s/good/%s.xml", DATA_DIR, name);
 	g_autofree char *out_path = g_strdup_printf("%s/good/%s.out.xml", DATA_DIR, name);
 	g_autofree char *argv_path = g_strdup_printf("%s/good/%s.argv", DATA_DIR, name);
-	g_autofree char *xml = NULL, *out = NULL, *again = NULL, *err = NULL, *joined = NULL, *argv_text = NULL;
+	g_autofree char *xml = NULL, *out = NULL, *again = NULL, *err = NULL, *joined = NULL,
+			*argv_text = NULL;
 	g_autofree char *vsock = g_strdup_printf("/run/chd/vms/%s/vsock.sock", name);
 	_cleanup_(domain_def_freep) struct domain_def *def = NULL;
 	g_auto(GStrv) argv = NULL;
@@ -103,14 +105,25 @@ static void test_bad(gconstpointer data)
 	check_golden(err_path, line);
 }
 
+/* Shipped examples (schemas/examples) define as they are. */
+static void test_example(gconstpointer data)
+{
+	g_autofree char *in = g_strdup_printf("%s/%s.xml", EXAMPLES_DIR, (const char *)data);
+	g_autofree char *xml = NULL, *out = NULL;
+	gsize len;
+
+	g_assert_true(g_file_get_contents(in, &xml, &len, NULL));
+	out = canonical_xml(xml, len, 7);
+	g_assert_nonnull(strstr(out, "<address type=\"pci\""));
+}
+
 static int compare_strings(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_tests(const char *kind, GTestDataFunc fn)
+static void add_tests(const char *dir_path, const char *kind, GTestDataFunc fn)
 {
-	g_autofree char *dir_path = g_strdup_printf("%s/%s", DATA_DIR, kind);
 	g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
 	const char *e;
@@ -125,15 +138,15 @@ static void add_tests(const char *kind, GTestDataFunc fn)
 	g_assert_cmpuint(names->len, >, 0);
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *test = g_strdup_printf("/domain/%s/%s", kind, (char *)names->pdata[i]);
-		/* The name lives as long as the test program. */
-		g_test_add_data_func(test, names->pdata[i], fn);
+		g_test_add_data_func_full(test, names->pdata[i], fn, g_free);
 	}
 }
 
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	add_tests("good", test_good);
-	add_tests("bad", test_bad);
+	add_tests(DATA_DIR "/good", "good", test_good);
+	add_tests(DATA_DIR "/bad", "bad", test_bad);
+	add_tests(EXAMPLES_DIR, "example", test_example);
 	return g_test_run();
 }
