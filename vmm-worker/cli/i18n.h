@@ -1,14 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Marks user-facing messages for translation (STYLE rule 13). glibc carries gettext, so this adds
- * no dependency; until a text domain is bound, gettext() returns the English text. Move to common/
- * once another program needs it. */
+/* The translation macros live in common/i18n.h now that chctl and chd use them too; this name stays
+ * so the VMM's includes keep working. Angle brackets: a quoted name would find this file again. */
 #pragma once
 
-#include <libintl.h>
-
-#ifndef _
-#define _(s) gettext(s)
-#endif
-#ifndef N_
-#define N_(s) s
-#endif
+#include <i18n.h>
