@@ -131,34 +131,34 @@ class Boot:
     def pump(self, deadline):
         """Copy the command's output until QEMU ends, the status is in and L1 had its time to
         power off, L1 froze, or the deadline."""
-        poweroff_deadline = None  # set once the status is in: L1 then has a while to power off
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        eof = False
-        while not eof or self.proc.poll() is None:
-            now = time.monotonic()
-            if self.stream.status is not None and poweroff_deadline is None:
-                poweroff_deadline = now + POWEROFF_GRACE_S
-            if poweroff_deadline is not None and now >= poweroff_deadline:
-                self.slow_poweroff = True
-                return
-            if now >= deadline:
-                self.timed_out = self.stream.status is None
-                if self.timed_out:
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            poweroff_deadline = None  # set once the status is in: L1 then has a while to stop
+            eof = False
+            while not eof or self.proc.poll() is None:
+                now = time.monotonic()
+                if self.stream.status is not None and poweroff_deadline is None:
+                    poweroff_deadline = now + POWEROFF_GRACE_S
+                if poweroff_deadline is not None and now >= poweroff_deadline:
+                    self.slow_poweroff = True
+                    return
+                if now >= deadline:
+                    self.timed_out = self.stream.status is None
+                    if self.timed_out:
+                        self.sysrq_dump()
+                    return
+                wait = min(0.2, deadline - now)
+                events = sel.select(timeout=wait) if not eof else time.sleep(wait)
+                if self.watch_console():
                     self.sysrq_dump()
-                return
-            wait = min(0.2, deadline - now)
-            events = sel.select(timeout=wait) if not eof else time.sleep(wait)
-            if self.watch_console():
-                self.sysrq_dump()
-                return
-            if events:
-                data = os.read(self.proc.stdout.fileno(), 65536)
-                if data:
-                    self.stream.feed(data, time.monotonic())
-                else:
-                    eof = True
-                    sel.unregister(self.proc.stdout)
+                    return
+                if events:
+                    data = os.read(self.proc.stdout.fileno(), 65536)
+                    if data:
+                        self.stream.feed(data, time.monotonic())
+                    else:
+                        eof = True
+                        sel.unregister(self.proc.stdout)
 
     def report(self, how, status):
         """The messages on stderr that go with each way a boot can end."""
@@ -209,6 +209,7 @@ def supervise(qemu_cmd, args, nonce, job, console, out, deadline):
         if b.proc.poll() is None:
             b.proc.kill()
             b.proc.wait()
+        b.proc.stdout.close()
         b.stream.flush()
     b.watch_console()
     how, status, l1_failed = outcome(b.timed_out, b.watch["lockup"], b.stream.status, job)
