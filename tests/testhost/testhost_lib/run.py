@@ -178,7 +178,8 @@ class Boot:
                  f"{PROG}: whole L1 console: {keep_console(args, console)}")
             return
         if self.slow_poweroff:
-            info("warning: L1 did not power off within 30 s of the command's end; killed QEMU")
+            info(f"warning: L1 did not power off within {POWEROFF_GRACE_S} s of the command's "
+                 "end; killed QEMU")
         if how == "no-status":
             info(f"L1 stopped without reporting the command's exit status (QEMU status "
                  f"{self.proc.returncode}, after {elapsed:.1f} s). Last lines of the L1 console:\n"
