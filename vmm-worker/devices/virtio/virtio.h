@@ -10,7 +10,9 @@
  * RING_INDIRECT_DESC and RING_EVENT_IDX offered, ACCESS_PLATFORM never), the device status state
  * machine with reset and DEVICE_NEEDS_RESET, the config generation, the queues, per-device
  * counters, and one I/O thread per device that waits (epoll) on every queue's kick eventfd and
- * calls ops->queue_notify() there, never on a vCPU thread.
+ * calls ops->queue_notify() there, never on a vCPU thread. A device that sets queue_threads gets
+ * one I/O thread per queue instead; queue_event_fd adds a backend's completion eventfd to a
+ * queue's wait, so a device can keep many requests in flight and finish them asynchronously.
  *
  * Locking: v->lock serialises the device. The I/O thread holds it around queue_notify(); the
  * transport holds it around every register access (so config_read/config_write, activate and
@@ -70,6 +72,14 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_device *v, struct virtq *q);
 	/* Frees v->priv when the device goes away. Optional. */
 	void (*free)(struct virtio_device *v);
+	/* One I/O thread per queue ("virtio-<name>-q<N>") rather than one for the device. */
+	bool queue_threads;
+	/* An fd the I/O thread of queue q also waits on (a backend's completion eventfd), or -1;
+	 * asked once, when the device is created (v->priv is set). Optional. */
+	int (*queue_event_fd)(struct virtio_device *v, unsigned q);
+	/* That fd is readable (I/O thread, lock held). Called whatever the device status, so
+	 * completions of requests started before a reset or a failure are still collected. */
+	void (*queue_event)(struct virtio_device *v, struct virtq *q);
 };
 
 /* How the core reaches the guest; the transport fills it with virtio_device_set_transport(). */
@@ -119,9 +129,13 @@ struct virtio_device {
 	const struct virtio_transport_ops *transport;
 	void *transport_data;
 
-	pthread_t io_thread;
-	bool io_started;
-	int epoll_fd;
+	struct virtio_io_thread {
+		struct virtio_device *v;
+		pthread_t thread;
+		bool started;
+		int epoll_fd;
+	} io[VIRTIO_MAX_QUEUES]; /* io[0] only, unless ops->queue_threads */
+	unsigned n_io;
 	int stop_fd;
 };
 
@@ -165,3 +179,5 @@ void virtio_stats_error(struct virtio_device *v);
 void virtio_device_get_stats(struct virtio_device *v, struct virtio_stats *ret);
 /* Runs one queue's handler now on the calling thread, as the I/O thread would (tests). */
 void virtio_queue_process(struct virtio_device *v, unsigned q);
+/* The same for ops->queue_event. */
+void virtio_queue_process_event(struct virtio_device *v, unsigned q);
