@@ -2,10 +2,14 @@
 /* Wires PCI to the VM: config mechanisms on the port and MMIO buses, the BAR windows, MSI routing
  * through KVM, and the virtio devices the configuration asks for. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/layout.h"
 #include "cli/config.h"
+#include "backends/disk.h"
+#include "devices/virtio/blk.h"
 #include "devices/virtio/pci-modern.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio.h"
@@ -72,6 +76,53 @@ static int add_rng(struct vm *vm)
 	return vm_add_virtio(vm, vdev);
 }
 
+/* "/dev/fd/N": an image chd opened for us. Reopening it through /proc would check permissions the
+ * worker may not have; a duplicate keeps the original for the next boot. -1 for other paths. */
+static int inherited_fd(const char *path)
+{
+	const char *n = path + strlen("/dev/fd/");
+	char *end;
+
+	if (strncmp(path, "/dev/fd/", strlen("/dev/fd/")) != 0 || *n < '0' || *n > '9')
+		return -1;
+	long fd = strtol(n, &end, 10);
+	if (*end || fd < 0 || fd > INT32_MAX)
+		return -1;
+	return fcntl((int)fd, F_DUPFD_CLOEXEC, 3);
+}
+
+static int add_disk(struct vm *vm, const struct disk_config *c, size_t index)
+{
+	const struct disk_options opts = { .readonly = c->readonly, .direct = c->direct, .serial = c->serial };
+	const struct virtio_blk_params params = {
+		.num_queues = c->num_queues,
+		.queue_size = c->queue_size,
+		.engine = DISK_ENGINE_AUTO,
+	};
+	struct virtio_device *vdev;
+	struct disk *disk;
+	int fd, r;
+
+	fd = inherited_fd(c->path);
+	if (fd >= 0) {
+		r = disk_open_fd(fd, c->path, &opts, &disk);
+		if (r < 0)
+			close(fd);
+	} else
+		r = disk_open(c->path, &opts, &disk);
+	if (r < 0)
+		return log_error_errno(r, "--disk: cannot open '%s'%s: %s", c->path,
+				       r == -EBADF ? " for writing (add readonly=on?)" : "", strerror(-r));
+	r = virtio_blk_new(disk, &params, vm->mem, &vdev);
+	if (r < 0)
+		return log_error_errno(r, "--disk: cannot create the virtio-blk device for '%s': %s", c->path,
+				       strerror(-r));
+	log_debug("disk %zu (%s): '%s', %llu bytes, %s, %s engine, %u queue(s) of %u", index, c->id ? c->id : "-",
+		  c->path, (unsigned long long)disk_size(disk), c->readonly ? "read-only" : "read-write",
+		  disk_engine_to_string(virtio_blk_engine(vdev)), c->num_queues, c->queue_size);
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_pci_setup(struct vm *vm)
 {
 	uint64_t mmio64 = layout_pci_mmio64_start(ram_end(vm->mem));
@@ -97,6 +148,11 @@ int vm_pci_setup(struct vm *vm)
 	if (r < 0)
 		return log_error_errno(r, "cannot place the PCI config mechanisms and windows: %s", strerror(-r));
 
+	for (size_t i = 0; i < vm->cfg->n_disks; i++) {
+		r = add_disk(vm, &vm->cfg->disks[i], i);
+		if (r < 0)
+			return r;
+	}
 	if (vm->cfg->rng.enabled) {
 		r = add_rng(vm);
 		if (r < 0)

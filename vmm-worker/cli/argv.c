@@ -26,6 +26,7 @@ enum {
 	ARG_RNG,
 	ARG_LOG_FILE,
 	ARG_CONTROL_SOCKET,
+	ARG_DISK,
 };
 
 struct cli_option {
@@ -49,6 +50,11 @@ static const struct cli_option cli_options[] = {
      N_("Path to kernel to load: an ELF vmlinux with a PVH entry point, or a bzImage"), NULL},
     {"initramfs", ARG_INITRAMFS, true, false, "<initramfs>", N_("Path to initramfs image"), NULL},
     {"cmdline", ARG_CMDLINE, true, false, "<cmdline>", N_("Kernel command line"), NULL},
+    {"disk", ARG_DISK, true, true, "<disk>",
+     N_("Disk parameters \"path=<disk_image_path>,readonly=on|off,direct=on|off,num_queues=<number_of_queues>,"
+        "queue_size=<size_of_each_queue>,serial=<serial_number>,id=<device_id>\"; repeat it, or give several "
+        "after one --disk"),
+     NULL},
     {"serial", ARG_SERIAL, true, false, "<serial>", N_("Control serial port: off|null|pty|tty|file=<path>"),
      "null"},
     {"console", ARG_CONSOLE, true, false, "<console>",
@@ -70,7 +76,6 @@ static const struct cli_option cli_options[] = {
 static const char *const cli_unsupported[] = {
     "platform",
     "memory-zone",
-    "disk",
     "net",
     "balloon",
     "fs",
@@ -199,6 +204,8 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		return set_string(&cfg->log_file, option, arg, false, ret_error);
 	case ARG_CONTROL_SOCKET:
 		return vmm_config_parse_control_socket(cfg, arg, ret_error);
+	case ARG_DISK:
+		return vmm_config_parse_disk(cfg, arg, ret_error);
 	case 'v':
 		cfg->verbosity++;
 		return 0;
@@ -323,9 +330,11 @@ static int parse_argv(struct vmm_config *cfg, int argc, char **argv, char **ret_
 			seen[o - cli_options] = true;
 		}
 
-		/* Multi-value options (Cloud Hypervisor's "--disk path=a path=b") will consume the words
-		 * that follow here, up to the next one starting with '-'. */
 		r = handle_option(cfg, c, spelling, optarg, ret_error);
+		/* Multi-value options (Cloud Hypervisor's "--disk path=a path=b") consume the words that
+		 * follow, up to the next one starting with '-'. */
+		while (r == 0 && o->repeatable && o->has_arg && optind < argc && argv[optind][0] != '-')
+			r = handle_option(cfg, c, spelling, argv[optind++], ret_error);
 		if (r != 0)
 			return r;
 	}

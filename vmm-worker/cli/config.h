@@ -48,6 +48,22 @@ struct rng_config {
 	char *src; /* NULL: VMM_RNG_DEFAULT_SRC */
 };
 
+/* --disk (repeatable, and several values after one --disk, as Cloud Hypervisor): one virtio-blk
+ * each. path=/dev/fd/N uses the inherited fd N (chd passes images that way). */
+#define VMM_DISK_QUEUES_MAX 64u /* VIRTIO_MAX_QUEUES */
+#define VMM_DISK_QUEUE_SIZE_DEFAULT 128u
+#define VMM_DISK_QUEUE_SIZE_MAX 4096u
+#define VMM_DISK_SERIAL_MAX 20u /* virtio-blk's VIRTIO_BLK_ID_BYTES */
+struct disk_config {
+	char *path;
+	bool readonly;
+	bool direct;
+	unsigned num_queues; /* 1..VMM_DISK_QUEUES_MAX */
+	unsigned queue_size; /* a power of two, 2..VMM_DISK_QUEUE_SIZE_MAX */
+	char *serial;	     /* NULL: derived from the image file */
+	char *id;	     /* NULL: "_disk<N>", as Cloud Hypervisor names them */
+};
+
 struct vmm_config {
 	/* Boot payload: exactly one of kernel and firmware. */
 	char *kernel;
@@ -66,7 +82,9 @@ struct vmm_config {
 	struct rng_config rng; /* default: enabled, /dev/urandom */
 
 	/* Repeatable devices land here as arrays parsed with option_list_parse(), one element per
-	 * --disk/--net/... value, e.g. "struct disk_config *disks; size_t n_disks;". */
+	 * --disk/--net/... value. */
+	struct disk_config *disks;
+	size_t n_disks;
 
 	/* --control-socket: the org.cloudhypervisor.chd1.Worker peer D-Bus socket (control/). At most
 	 * one of: a path to create, or an inherited listening socket (control_fd >= 3; else -1). */
@@ -93,6 +111,8 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv, char **ret_e
 int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_rng(struct vmm_config *cfg, const char *s, char **ret_error);
+/* Appends one disk to cfg->disks. */
+int vmm_config_parse_disk(struct vmm_config *cfg, const char *s, char **ret_error);
 int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
 /* "<path>", "path=<path>" or "fd=<n>" (n >= 3, an inherited listening socket). */
