@@ -10,9 +10,8 @@
 
 #include "devices/virtio/queue.h"
 #include "memory/guest-memory.h"
+#include "fuzz-queue.h"
 
-#define RAM (16ULL << 20)
-#define WINDOW 0x10000
 #define MAX_SIZE 256
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,24 +29,11 @@ static void check_inside(const struct iovec *iov)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct virtq q = { .max_size = MAX_SIZE, .kick_fd = -1 };
+	struct virtq q;
 	struct virtq_elem e;
-	uint8_t hdr[4] = { 0 };
+	uint8_t hdr[4];
 
-	if (!mem && guest_memory_new(RAM, &mem) < 0)
-		return 0;
-	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
-	data += size < sizeof(hdr) ? size : sizeof(hdr);
-	size -= size < sizeof(hdr) ? size : sizeof(hdr);
-	memset(mem->regions[0].hva, 0, WINDOW);
-	memcpy(mem->regions[0].hva, data, size < WINDOW ? size : WINDOW);
-
-	virtq_reset(&q);
-	q.size = (uint16_t)(1u << (hdr[0] % 10)); /* 1 .. 512: sizes above max are refused */
-	q.desc_addr = 0;
-	q.avail_addr = (uint64_t)(hdr[1] & 0x7f) << 8;
-	q.used_addr = 0x8000 + ((uint64_t)(hdr[2] & 0x3f) << 8);
-	if (virtq_start(&q, mem, hdr[3] & 1) < 0 || virtq_elem_init(&e, MAX_SIZE) < 0)
+	if (!fuzz_queue_start(&mem, data, size, hdr, sizeof(hdr), MAX_SIZE, &q) || virtq_elem_init(&e, MAX_SIZE) < 0)
 		return 0;
 	for (unsigned n = 0; n < 2 * MAX_SIZE; n++) {
 		int r = virtq_pop(&q, &e);

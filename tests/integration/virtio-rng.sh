@@ -23,17 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testhost=$here/../testhost/testhost
 timeout_s=${CHD_BOOT_TIMEOUT:-60}
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
-
-[[ $# -eq 1 && -x $1 ]] || bail "usage: $0 VMM (an executable vmm-worker)"
-vmm=$1
-if [[ ${CHD_TESTHOST:-} != 1 && ! -d /sys/module/kvm_intel && ! -d /sys/module/kvm_amd ]]; then
-    bail "no hardware KVM here: run me through tests/testhost/testhost run -- $0 $vmm"
-fi
-[[ -c /dev/kvm ]] || bail "/dev/kvm is missing"
+. "$here/tap.sh"
+tap_need_vmm "$@"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -60,21 +51,6 @@ GUEST
 # A source whose bytes the guest can recognise: "CHDRNG" = 43 48 44 52 4e 47, 1 MiB of it.
 pattern_hex=434844524e47
 awk 'BEGIN { for (i = 0; i < 174763; i++) printf "CHDRNG" }' >"$work/pattern"
-
-n=0
-failures=0
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-        failed=1
-    fi
-}
 
 lines() {
     grep -a "^$1" "$log" | tr -d '\r' || true
