@@ -16,7 +16,8 @@
 #   pattern at 1 MiB, zeroes at 2 and 4 MiB, 0x5a around them, vdb unchanged.
 # - "kill": one disk (direct=on where the test folder's file system allows O_DIRECT).  The guest
 #   writes the pattern with dd conv=fsync, prints CHD-BLK-SYNCED once dd returned, and sleeps; the
-#   host kills vmm-worker with SIGKILL on that marker and checks that the pattern is in the file.
+#   host reads the device's counters through the control socket, kills vmm-worker with SIGKILL and
+#   checks that the pattern is in the file.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -175,7 +176,7 @@ else
 fi
 log=$work/kill.log
 failed=0
-vm_cmd kill --disk "path=$work/kill.img,direct=$direct"
+vm_cmd kill --disk "path=$work/kill.img,direct=$direct" --control-socket "$work/kill.sock"
 setsid "${cmd[@]}" </dev/null >"$log" 2>&1 &
 vmm_pid=$!
 synced=0
@@ -187,12 +188,21 @@ for ((i = 0; i < timeout_s * 10; i++)); do
     kill -0 "$vmm_pid" 2>/dev/null || break
     sleep 0.1
 done
+# The device's counters, through the control socket, while the guest sleeps.
+counters=$(busctl --address="unix:path=$work/kill.sock" --json=short call org.cloudhypervisor.chd1 \
+    /org/cloudhypervisor/chd1/worker org.cloudhypervisor.chd1.Worker Counters 2>&1 || true)
+blk_counters=$(python3 -c 'import json, sys
+d = json.load(sys.stdin)["data"][0]["virtio-blk0"]
+print(d["write-ops"], d["write-bytes"], d["errors"])' <<<"$counters" 2>/dev/null || echo "none")
 kill -9 "$vmm_pid" 2>/dev/null || true
 status=0
 wait "$vmm_pid" || status=$?
 vmm_pid=
 check "kill: the guest's dd conv=fsync returned (direct=$direct)" test "$synced" = 1
 check "kill: vmm-worker died of SIGKILL (status $status)" test "$status" = 137
+read -r blk_writes blk_bytes blk_errors <<<"$blk_counters"
+check "kill: Counters has virtio-blk0 with the guest's writes, no errors ($blk_counters)" \
+    test "${blk_writes:-0}" -gt 0 -a "${blk_bytes:-0}" -ge 65536 -a "${blk_errors:-x}" = 0
 check "kill: the synced pattern is in the image after kill -9" region_is "$work/kill.img" $((100 * 4096)) 65536 pattern
 ((failed == 0)) || show_log "$log"
 

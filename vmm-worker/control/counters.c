@@ -3,11 +3,14 @@
  * function in counter_sources[] that reads the device's own *_get_stats(), so devices stay
  * ignorant of D-Bus; a new device (PCI, virtio) adds one function and one row. */
 #include <stdio.h>
+#include <string.h>
 #include <systemd/sd-bus.h>
 
 #include "control/control.h"
 #include "devices/legacy/ged.h"
 #include "devices/legacy/serial.h"
+#include "devices/virtio/pci-modern.h"
+#include "devices/virtio/virtio.h"
 #include "vcpu.h"
 
 struct counter {
@@ -113,12 +116,44 @@ static int counters_ged(sd_bus_message *m, struct worker *w)
 	return append_device(m, "ged", c, ELEMENTSOF(c));
 }
 
+/* "virtio-blk0", "virtio-blk1", ...: numbered per kind in PCI order, as a Linux guest names them. */
+static int counters_virtio(sd_bus_message *m, struct worker *w)
+{
+	for (unsigned i = 0; w->vm && i < w->vm->n_virtio; i++) {
+		struct virtio_device *v = w->vm->virtio[i]->vdev;
+		struct virtio_stats st;
+		unsigned nth = 0;
+		char name[64];
+		int r;
+
+		for (unsigned j = 0; j < i; j++)
+			nth += strcmp(w->vm->virtio[j]->vdev->ops->name, v->ops->name) == 0;
+		virtio_device_get_stats(v, &st);
+		const struct counter c[] = {
+			{ "read-bytes", st.read_bytes },
+			{ "read-ops", st.read_ops },
+			{ "write-bytes", st.write_bytes },
+			{ "write-ops", st.write_ops },
+			{ "notifications", st.notifications },
+			{ "interrupts", st.interrupts },
+			{ "errors", st.errors },
+			{ "resets", st.resets },
+		};
+		snprintf(name, sizeof(name), "virtio-%s%u", v->ops->name, nth);
+		r = append_device(m, name, c, ELEMENTSOF(c));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int (*const counter_sources[])(sd_bus_message *m, struct worker *w) = {
 	counters_worker,
 	counters_control,
 	counters_vcpus,
 	counters_serial,
 	counters_ged,
+	counters_virtio,
 };
 
 int control_append_counters(sd_bus_message *m, struct worker *w)
