@@ -76,12 +76,14 @@ static int open_output(const char *option, const struct output_config *out, int 
 
 struct loop_ctx {
 	struct vm *vm;
+	bool *stop_requested; /* outlives this boot: a SIGTERM must not be lost to a concurrent reset */
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct loop_ctx *ctx = userdata;
 	log_info("received %s, stopping the VM", strsignal(si->ssi_signo));
+	*ctx->stop_requested = true;
 	vm_request_exit(ctx->vm, VM_EXIT_STOP);
 	return 0;
 }
@@ -111,10 +113,10 @@ static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata
 }
 
 /* Runs one boot of the VM until it exits; returns why. */
-static enum vm_exit run_vm(struct vm *vm, bool serial_input)
+static enum vm_exit run_vm(struct vm *vm, bool serial_input, bool *stop_requested)
 {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
-	struct loop_ctx ctx = { .vm = vm };
+	struct loop_ctx ctx = { .vm = vm, .stop_requested = stop_requested };
 	int r;
 
 	r = sd_event_new(&event);
@@ -208,6 +210,7 @@ int main(int argc, char **argv)
 		make_terminal_raw();
 
 	int status = EXIT_GUEST_FAILED;
+	bool stop_requested = false;
 	for (unsigned boot = 0;; boot++) {
 		struct vm *vm = NULL;
 		r = vm_new(&cfg, serial_fd, &vm);
@@ -215,10 +218,13 @@ int main(int argc, char **argv)
 			break;
 		if (boot > 0)
 			log_info("guest reset: booting again (boot %u)", boot + 1);
-		enum vm_exit e = run_vm(vm, serial_input);
+		enum vm_exit e = run_vm(vm, serial_input, &stop_requested);
 		vm_free(vm);
 		log_debug("VM stopped: %s", vm_exit_to_string(e));
 
+		/* A guest reset that raced with SIGTERM recorded itself first; the signal still wins. */
+		if (e == VM_EXIT_RESET && stop_requested)
+			e = VM_EXIT_STOP;
 		if (e == VM_EXIT_RESET)
 			continue;
 		status = (e == VM_EXIT_POWEROFF || e == VM_EXIT_STOP) ? EXIT_SUCCESS : EXIT_GUEST_FAILED;
