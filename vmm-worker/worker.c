@@ -199,6 +199,10 @@ enum vm_exit worker_run(struct worker *w)
 				 why == WORKER_REASON_REBOOT ? "reboot requested" : "guest reset",
 				 (unsigned long long)w->stats.boots + 1);
 		e = worker_boot(w, why);
+		/* A guest reset that raced with SIGTERM or Stop recorded itself first: the host's
+		 * request still wins, or the reboot loop would run on forever. */
+		if (e == VM_EXIT_RESET && w->stop_reason != _WORKER_REASON_INVALID)
+			e = VM_EXIT_STOP;
 		if (e != VM_EXIT_RESET)
 			break;
 		why = w->reboot_requested ? WORKER_REASON_REBOOT : WORKER_REASON_GUEST_RESET;
