@@ -198,9 +198,26 @@ int worker_unit_setup(struct manager *m)
 	return 0;
 }
 
-static int append_bool(sd_bus_message *m, const char *name, bool value)
+/* Opens the (sv) of property name with a variant of signature sig; close it with close_n(m, 2). */
+static int open_property(sd_bus_message *m, const char *name, const char *sig)
 {
-	return sd_bus_message_append(m, "(sv)", name, "b", value);
+	int r;
+
+	r = sd_bus_message_open_container(m, 'r', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", name);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', sig);
+	return r;
+}
+
+static int close_n(sd_bus_message *m, int n)
+{
+	int r = 0;
+
+	for (int i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_close_container(m);
+	return r;
 }
 
 static int append_properties(sd_bus_message *m, struct vm *vm, char **argv)
@@ -224,23 +241,22 @@ static int append_properties(sd_bus_message *m, struct vm *vm, char **argv)
 	r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "TimeoutStartUSec", "t", UNIT_START_TIMEOUT_USEC,
 				  "TimeoutStopUSec", "t", UNIT_STOP_TIMEOUT_USEC, "LimitMEMLOCK", "t", UINT64_MAX,
 				  "LimitNOFILE", "t", (uint64_t)65536);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_append(m, "(sv)", "LogExtraFields", "as", 1, field);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ELEMENTSOF(hardening); i++) {
-		r = append_bool(m, hardening[i], true);
-		if (r < 0)
-			return r;
-	}
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(hardening); i++)
+		r = sd_bus_message_append(m, "(sv)", hardening[i], "b", true);
+
+	/* LogExtraFields: aay, journal fields may be binary. */
+	if (r >= 0)
+		r = open_property(m, "LogExtraFields", "aay");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "ay");
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', field, strlen(field));
+	if (r >= 0)
+		r = close_n(m, 3);
 
 	/* ExecStart: a(sasb), the program, its argv, whether a failure is ignored. */
-	r = sd_bus_message_open_container(m, 'r', "sv");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "ExecStart");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+		r = open_property(m, "ExecStart", "a(sasb)");
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "(sasb)");
 	if (r >= 0)
@@ -251,8 +267,8 @@ static int append_properties(sd_bus_message *m, struct vm *vm, char **argv)
 		r = sd_bus_message_append_strv(m, argv);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "b", false);
-	for (int i = 0; r >= 0 && i < 4; i++)
-		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = close_n(m, 4);
 	return r;
 }
 
