@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
+#include "worker.h"
 
 static bool streq_ptr(const char *a, const char *b)
 {
@@ -51,9 +52,8 @@ struct vm *vm_free(struct vm *vm)
 	vm->pidfd_source = sd_event_source_disable_unref(vm->pidfd_source);
 	vm->timer = sd_event_source_disable_unref(vm->timer);
 	vm->pidfd = safe_close(vm->pidfd);
-	vm->unit_slot = sd_bus_slot_unref(vm->unit_slot);
+	worker_unit_forget(vm);
 	vm->machine_slot = sd_bus_slot_unref(vm->machine_slot);
-	g_free(vm->unit);
 	vm->job_reply = sd_bus_message_unref(vm->job_reply);
 	g_clear_pointer(&vm->stop_waiters, g_ptr_array_unref);
 	domain_def_free(vm->def);

@@ -53,6 +53,9 @@ struct vm {
 	/* A worker that runs as a transient systemd unit (worker-unit.c, machined.c). */
 	char *unit;			/* "chd-vm-<escaped name>.service"; NULL for a forked worker */
 	bool unit_starting;		/* waiting for the unit's start job (JobRemoved) */
+	char *unit_job;			/* that job's object path */
+	char **unit_argv;		/* kept to ask again while an old unit of the name goes away */
+	unsigned unit_attempts;
 	sd_bus_slot *unit_slot;		/* the pending StartTransientUnit or MainPID call */
 	sd_bus_slot *machine_slot;	/* the pending RegisterMachine call */
 	bool machine_registered;

@@ -23,6 +23,8 @@
 
 #define UNIT_PREFIX "chd-vm-"
 #define UNIT_START_TIMEOUT_USEC (30 * 1000000ULL)
+#define UNIT_START_ATTEMPTS 20
+#define UNIT_RETRY_USEC (100 * 1000ULL)
 /* How long systemd waits after SIGTERM (the worker stops its vCPUs) before SIGKILL. */
 #define UNIT_STOP_TIMEOUT_USEC (30 * 1000000ULL)
 
@@ -54,7 +56,7 @@ int worker_unit_name(const char *vm_name, char **ret)
 	return 0;
 }
 
-static struct vm *vm_by_starting_unit(struct manager *m, const char *unit)
+static struct vm *vm_by_start_job(struct manager *m, const char *job)
 {
 	GHashTableIter it;
 	gpointer value;
@@ -63,7 +65,7 @@ static struct vm *vm_by_starting_unit(struct manager *m, const char *unit)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct vm *vm = value;
 
-		if (vm->unit_starting && vm->unit && strcmp(vm->unit, unit) == 0)
+		if (vm->unit_starting && vm->unit_job && strcmp(vm->unit_job, job) == 0)
 			return vm;
 	}
 	return NULL;
@@ -128,7 +130,8 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
 
 	if (sd_bus_message_read(msg, "uoss", &id, &job, &unit, &result) < 0)
 		return 0;
-	vm = vm_by_starting_unit(m, unit);
+	/* By job, not by unit name: an older unit of the same name may be finishing a stop job. */
+	vm = vm_by_start_job(m, job);
 	if (!vm)
 		return 0;
 	log_debug("chd: VM '%s': start job %u of %s: %s", vm->name, id, unit, result);
@@ -153,18 +156,6 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
 		(void)worker_unit_stop(vm);
 		unit_start_failed(vm, _("cannot ask systemd for the worker of unit %s: %s"), unit, strerror(-r));
 	}
-	return 0;
-}
-
-static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
-{
-	struct vm *vm = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(reply);
-
-	vm->unit_slot = sd_bus_slot_unref(vm->unit_slot);
-	if (e)
-		/* e.g. a unit of that name is still loaded; the job never existed. */
-		unit_start_failed(vm, _("systemd refused to create unit %s: %s"), vm->unit, e->message);
 	return 0;
 }
 
@@ -272,56 +263,121 @@ static int append_properties(sd_bus_message *m, struct vm *vm, char **argv)
 	return r;
 }
 
-int worker_unit_start(struct vm *vm, char **argv, sd_bus_error *error)
+static int unit_send(struct vm *vm);
+
+static int on_unit_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *vm = userdata;
+	int r;
+
+	vm->timer = sd_event_source_disable_unref(vm->timer);
+	if (vm->stop_requested) {
+		unit_start_failed(vm, _("stopped while it was starting"));
+		return 0;
+	}
+	r = unit_send(vm);
+	if (r < 0)
+		unit_start_failed(vm, _("cannot ask systemd for unit %s: %s"), vm->unit, strerror(-r));
+	return 0;
+}
+
+static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+	struct vm *vm = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	const char *job;
+	int r;
+
+	vm->unit_slot = sd_bus_slot_unref(vm->unit_slot);
+	/* The previous unit of this name (the same VM a moment ago: on_poweroff=restart) may not
+	 * have been collected yet; it goes within milliseconds. */
+	if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") &&
+	    ++vm->unit_attempts < UNIT_START_ATTEMPTS) {
+		r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC, UNIT_RETRY_USEC, 0,
+					       on_unit_retry, vm);
+		if (r >= 0)
+			return 0;
+	}
+	if (e) {
+		unit_start_failed(vm, _("systemd refused to create unit %s: %s"), vm->unit, e->message);
+		return 0;
+	}
+	if (sd_bus_message_read(reply, "o", &job) < 0) {
+		(void)worker_unit_stop(vm);
+		unit_start_failed(vm, _("systemd's answer for unit %s carries no job"), vm->unit);
+		return 0;
+	}
+	vm->unit_job = g_strdup(job);
+	return 0;
+}
+
+/* StartTransientUnit for vm->unit running vm->unit_argv. */
+static int unit_send(struct vm *vm)
 {
 	struct manager *m = vm->manager;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-	g_autofree char *sock = worker_file(vm, "control.sock");
-	g_autofree char *unitfile = worker_file(vm, "unit");
-	g_autofree char *unit = NULL;
-	g_autofree char *control = g_strdup_printf("path=%s", sock);
-	g_auto(GStrv) full = NULL;
-	guint n = g_strv_length(argv);
 	int r;
-
-	r = worker_unit_name(vm->name, &unit);
-	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"), vm->name,
-					 strerror(-r));
-	full = g_new0(char *, n + 3);
-	for (guint i = 0; i < n; i++)
-		full[i] = g_strdup(argv[i]);
-	full[n] = g_strdup("--control-socket");
-	full[n + 1] = g_strdup(control);
 
 	r = sd_bus_message_new_method_call(m->systemd_bus, &call, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER,
 					   "StartTransientUnit");
 	if (r >= 0)
-		r = sd_bus_message_append(call, "ss", unit, "fail");
+		r = sd_bus_message_append(call, "ss", vm->unit, "fail");
 	if (r >= 0)
 		r = sd_bus_message_open_container(call, 'a', "(sv)");
 	if (r >= 0)
-		r = append_properties(call, vm, full);
+		r = append_properties(call, vm, vm->unit_argv);
 	if (r >= 0)
 		r = sd_bus_message_close_container(call);
 	if (r >= 0)
 		r = sd_bus_message_append(call, "a(sa(sv))", 0);
 	if (r >= 0)
 		r = sd_bus_call_async(m->systemd_bus, &vm->unit_slot, call, on_unit_started, vm, 0);
-	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED,
-					 _("VM '%s' cannot start: cannot ask systemd for unit %s: %s"), vm->name, unit,
-					 strerror(-r));
-	/* A chd restarted later knows from this file that the worker is a unit. */
-	(void)g_file_set_contents(unitfile, unit, -1, NULL);
-	{
-		g_autofree char *line = g_strjoinv(" ", full);
+	return r;
+}
 
-		log_debug("chd: VM '%s': starting unit %s: %s", vm->name, unit, line);
+int worker_unit_start(struct vm *vm, char **argv, sd_bus_error *error)
+{
+	g_autofree char *sock = worker_file(vm, "control.sock");
+	g_autofree char *unitfile = worker_file(vm, "unit");
+	g_autofree char *line = NULL;
+	guint n = g_strv_length(argv);
+	int r;
+
+	worker_unit_forget(vm);
+	r = worker_unit_name(vm->name, &vm->unit);
+	if (r < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"), vm->name,
+					 strerror(-r));
+	vm->unit_argv = g_new0(char *, n + 3);
+	for (guint i = 0; i < n; i++)
+		vm->unit_argv[i] = g_strdup(argv[i]);
+	vm->unit_argv[n] = g_strdup("--control-socket");
+	vm->unit_argv[n + 1] = g_strdup_printf("path=%s", sock);
+
+	r = unit_send(vm);
+	if (r < 0) {
+		sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED,
+				  _("VM '%s' cannot start: cannot ask systemd for unit %s: %s"), vm->name, vm->unit,
+				  strerror(-r));
+		worker_unit_forget(vm);
+		return r;
 	}
-	vm->unit = TAKE_PTR(unit);
+	/* A chd restarted later knows from this file that the worker is a unit. */
+	(void)g_file_set_contents(unitfile, vm->unit, -1, NULL);
+	line = g_strjoinv(" ", vm->unit_argv);
+	log_debug("chd: VM '%s': starting unit %s: %s", vm->name, vm->unit, line);
 	vm->unit_starting = true;
 	return 0;
+}
+
+void worker_unit_forget(struct vm *vm)
+{
+	vm->unit_slot = sd_bus_slot_unref(vm->unit_slot);
+	vm->unit_starting = false;
+	vm->unit_attempts = 0;
+	g_clear_pointer(&vm->unit_job, g_free);
+	g_clear_pointer(&vm->unit_argv, g_strfreev);
+	g_clear_pointer(&vm->unit, g_free);
 }
 
 int worker_unit_stop(struct vm *vm)

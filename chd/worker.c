@@ -94,9 +94,7 @@ void worker_forget(struct vm *vm)
 	if (vm->machine_registered)
 		machined_unregister(vm);
 	vm->machine_slot = sd_bus_slot_unref(vm->machine_slot);
-	vm->unit_slot = sd_bus_slot_unref(vm->unit_slot);
-	vm->unit_starting = false;
-	g_clear_pointer(&vm->unit, g_free);
+	worker_unit_forget(vm);
 	vm->worker_exiting = false;
 	vm->state_changed_slot = sd_bus_slot_unref(vm->state_changed_slot);
 	vm->control = sd_bus_flush_close_unref(vm->control);

@@ -25,6 +25,8 @@ int worker_unit_setup(struct manager *m);
 int worker_unit_start(struct vm *vm, char **argv, sd_bus_error *error);
 /* Stops the unit (StopUnit): cancels a start that has not finished. */
 int worker_unit_stop(struct vm *vm);
+/* Drops what chd knows about the VM's unit (name, start job, pending calls). */
+void worker_unit_forget(struct vm *vm);
 /* systemd-escape: '/' becomes '-', and everything but [A-Za-z0-9:_.] (and a leading '.')
  * becomes \xNN. */
 int unit_name_escape(const char *s, char **ret);

@@ -60,6 +60,11 @@ machines() { machinectl list --no-legend 2>/dev/null | awk '{ print $1 }' | sort
 machines_are() { [[ $(machines) == "$1" ]]; }
 in_slice() { grep -q "^0::/machine.slice/$2\$" "/proc/$1/cgroup"; }
 state_is() { [[ $(prop "$1" State)/$(prop "$1" StateReason) == "$2" ]]; }
+restarted_in_unit() {
+    local now
+    now=$(prop "$1" WorkerPID)
+    [[ $now -gt 0 && $now != "$2" ]] && prop_is "$1" State running && [[ $(unit_prop "$3" MainPID) == "$now" ]]
+}
 unit_and_machine_gone() { wait_until 10 unit_gone "$1" && wait_until 10 machines_are "$2"; }
 chd_restarted() { [[ $(unit_prop chd.service MainPID) != "$1" ]] && pid_alive "$2"; }
 suspend_resume() { vm "$1" Suspend && prop_is "$1" State paused && vm "$1" Resume && prop_is "$1" State running; }
@@ -70,7 +75,7 @@ status_shows_slice() {
     [[ $out == *"CGroup: /machine.slice/$1"* && $out == *"$2"* ]]
 }
 
-echo "1..28"
+echo "1..32"
 make_guest
 echo "# guest kernel $("$testhost" kit kernel-release); modules: $guest_modules"
 
@@ -134,6 +139,17 @@ echo "# Start bad1: $err"
 check "a worker that fails: Start says so and points at the journal" \
     test "${err#*did not start*journalctl -u chd-vm-bad1.service}" != "$err"
 check "... and leaves no unit behind" wait_until 10 unit_gone chd-vm-bad1.service
+
+# on_crash=restart: the old unit of the name must be gone before the new one starts.
+crashy=$(definition crashy | sed 's|</os>|</os>\n  <on_crash>restart</on_crash>|')
+cpath=$(mgr Define s "$crashy" | sed 's/^o "\(.*\)"$/\1/')
+check "Start crashy (on_crash=restart)" vm "$cpath" Start
+cpid=$(prop "$cpath" WorkerPID)
+kill -9 "$cpid" 2>/dev/null || true
+check "kill -9 of its worker ($cpid): chd starts it again in a new chd-vm-crashy.service" \
+    wait_until 60 restarted_in_unit "$cpath" "$cpid" chd-vm-crashy.service
+check "Destroy crashy" vm "$cpath" Destroy
+check "... its unit is gone and machinectl lists only web1" unit_and_machine_gone chd-vm-crashy.service "web1 "
 
 # Shutdown through the power button: the guest powers off; nothing stays behind.
 check "Shutdown(60) presses web1's power button" vm "$path" Shutdown u 60
