@@ -46,8 +46,9 @@ static int on_registered(sd_bus_message *reply, void *userdata, sd_bus_error *re
 	}
 	if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
 		/* Not installed (systemd-container): say it once, then stop asking. */
-		log_info(_("chd: systemd-machined is not available (%s); VMs are not registered as machines"),
-			 e->message);
+		log_info(
+		    _("chd: systemd-machined is not available (%s); VMs are not registered as machines"),
+		    e->message);
 		vm->manager->machined = false;
 		return 0;
 	}
@@ -95,7 +96,8 @@ void machined_register(struct vm *vm)
 		r = sd_bus_call_async(m->systemd_bus, &vm->machine_slot, call, on_registered, vm, 0);
 	}
 	if (r < 0)
-		log_warning(_("chd: VM '%s': cannot register it with systemd-machined: %s"), vm->name, strerror(-r));
+		log_warning(_("chd: VM '%s': cannot register it with systemd-machined: %s"), vm->name,
+			    strerror(-r));
 }
 
 void machined_unregister(struct vm *vm)
@@ -107,6 +109,6 @@ void machined_unregister(struct vm *vm)
 		return;
 	/* UnregisterMachine forgets the machine and kills nothing. machined may have dropped it
 	 * already (the unit is gone): NoSuchMachine then, which is fine. */
-	(void)sd_bus_call_method_async(m->systemd_bus, NULL, MACHINED_SERVICE, MACHINED_PATH, MACHINED_MANAGER,
-				       "UnregisterMachine", NULL, NULL, "s", vm->name);
+	(void)sd_bus_call_method_async(m->systemd_bus, NULL, MACHINED_SERVICE, MACHINED_PATH,
+				       MACHINED_MANAGER, "UnregisterMachine", NULL, NULL, "s", vm->name);
 }

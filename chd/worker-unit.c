@@ -76,7 +76,8 @@ static void unit_start_failed(struct vm *vm, const char *fmt, ...)
 {
 	g_autofree char *detail = NULL;
 	g_autofree char *record_name = g_strdup_printf("%s.xml", vm->name);
-	g_autofree char *record = g_build_filename(vm->manager->config.runtime_dir, "vms", record_name, NULL);
+	g_autofree char *record =
+	    g_build_filename(vm->manager->config.runtime_dir, "vms", record_name, NULL);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -100,8 +101,9 @@ static int on_main_pid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
 		 * collected the unit. Its status went with it; the journal has its messages. */
 		g_autofree char *log = worker_log_hint(vm);
 
-		unit_start_failed(vm, _("the worker of unit %s ended right after it started; its messages are in %s"),
-				  vm->unit, log);
+		unit_start_failed(
+		    vm, _("the worker of unit %s ended right after it started; its messages are in %s"),
+		    vm->unit, log);
 		return 0;
 	}
 	r = worker_attach(vm, (pid_t)pid, true);
@@ -109,7 +111,8 @@ static int on_main_pid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
 		g_autofree char *unit = g_strdup(vm->unit);
 
 		(void)worker_unit_stop(vm);
-		unit_start_failed(vm, _("cannot supervise worker %u of unit %s: %s"), pid, unit, strerror(-r));
+		unit_start_failed(vm, _("cannot supervise worker %u of unit %s: %s"), pid, unit,
+				  strerror(-r));
 		return 0;
 	}
 	log_info(_("chd: VM '%s': worker %u runs as unit %s"), vm->name, pid, vm->unit);
@@ -142,9 +145,11 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
 		if (vm->stop_requested)
 			unit_start_failed(vm, _("stopped while it was starting"));
 		else
-			unit_start_failed(vm, _("systemd could not start unit %s (job result '%s'); its messages "
-						"are in %s"),
-					  unit, result, log);
+			unit_start_failed(
+			    vm,
+			    _("systemd could not start unit %s (job result '%s'); its messages "
+			      "are in %s"),
+			    unit, result, log);
 		return 0;
 	}
 	r = sd_bus_path_encode(SYSTEMD_UNIT_PREFIX, unit, &unit_path);
@@ -154,7 +159,8 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
 					     "org.freedesktop.systemd1.Service", "MainPID");
 	if (r < 0) {
 		(void)worker_unit_stop(vm);
-		unit_start_failed(vm, _("cannot ask systemd for the worker of unit %s: %s"), unit, strerror(-r));
+		unit_start_failed(vm, _("cannot ask systemd for the worker of unit %s: %s"), unit,
+				  strerror(-r));
 	}
 	return 0;
 }
@@ -166,8 +172,9 @@ int worker_unit_setup(struct manager *m)
 	if (m->config.mode == MANAGER_MODE_SYSTEM && !m->config.bus_address)
 		m->systemd_bus = sd_bus_ref(m->bus);
 	else {
-		r = m->config.mode == MANAGER_MODE_SYSTEM ? sd_bus_open_system_with_description(&m->systemd_bus, "systemd")
-							  : sd_bus_open_user_with_description(&m->systemd_bus, "systemd");
+		r = m->config.mode == MANAGER_MODE_SYSTEM
+			? sd_bus_open_system_with_description(&m->systemd_bus, "systemd")
+			: sd_bus_open_user_with_description(&m->systemd_bus, "systemd");
 		if (r < 0)
 			return r;
 		r = sd_bus_attach_event(m->systemd_bus, m->event, SD_EVENT_PRIORITY_NORMAL);
@@ -180,8 +187,8 @@ int worker_unit_setup(struct manager *m)
 	if (r < 0)
 		return r;
 	/* systemd sends JobRemoved only while someone subscribed; synchronous, once, at startup. */
-	r = sd_bus_call_method(m->systemd_bus, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
-			       NULL, NULL);
+	r = sd_bus_call_method(m->systemd_bus, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
+			       NULL, NULL, NULL);
 	if (r < 0)
 		return r;
 	/* Machines are a system thing: machined registers them for root only. */
@@ -218,20 +225,19 @@ static int append_properties(sd_bus_message *m, struct vm *vm, char **argv)
 	/* The worker needs /dev/kvm, taps and disk images anywhere, so no device or file system
 	 * sandbox here; it sandboxes itself with seccomp. */
 	static const char *const hardening[] = {
-	    "NoNewPrivileges",	    "ProtectKernelModules", "ProtectKernelLogs",
-	    "ProtectControlGroups", "ProtectHostname",	    "RestrictRealtime",
-	    "RestrictSUIDSGID",	    "LockPersonality",
+	    "NoNewPrivileges", "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups",
+	    "ProtectHostname", "RestrictRealtime",     "RestrictSUIDSGID",  "LockPersonality",
 	};
 	int r;
 
-	r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description, "Slice", "s",
-				  "machine.slice", "Type", "s", "notify", "KillMode", "s", "mixed", "CollectMode", "s",
-				  "inactive-or-failed", "Delegate", "b", false);
+	r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description, "Slice",
+				  "s", "machine.slice", "Type", "s", "notify", "KillMode", "s", "mixed",
+				  "CollectMode", "s", "inactive-or-failed", "Delegate", "b", false);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "TimeoutStartUSec", "t", UNIT_START_TIMEOUT_USEC,
-				  "TimeoutStopUSec", "t", UNIT_STOP_TIMEOUT_USEC, "LimitMEMLOCK", "t", UINT64_MAX,
-				  "LimitNOFILE", "t", (uint64_t)65536);
+				  "TimeoutStopUSec", "t", UNIT_STOP_TIMEOUT_USEC, "LimitMEMLOCK", "t",
+				  UINT64_MAX, "LimitNOFILE", "t", (uint64_t)65536);
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(hardening); i++)
 		r = sd_bus_message_append(m, "(sv)", hardening[i], "b", true);
 
@@ -293,8 +299,8 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
 	 * have been collected yet; it goes within milliseconds. */
 	if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") &&
 	    ++vm->unit_attempts < UNIT_START_ATTEMPTS) {
-		r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC, UNIT_RETRY_USEC, 0,
-					       on_unit_retry, vm);
+		r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC,
+					       UNIT_RETRY_USEC, 0, on_unit_retry, vm);
 		if (r >= 0)
 			return 0;
 	}
@@ -318,8 +324,8 @@ static int unit_send(struct vm *vm)
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
 	int r;
 
-	r = sd_bus_message_new_method_call(m->systemd_bus, &call, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER,
-					   "StartTransientUnit");
+	r = sd_bus_message_new_method_call(m->systemd_bus, &call, SYSTEMD_SERVICE, SYSTEMD_PATH,
+					   SYSTEMD_MANAGER, "StartTransientUnit");
 	if (r >= 0)
 		r = sd_bus_message_append(call, "ss", vm->unit, "fail");
 	if (r >= 0)
@@ -346,8 +352,8 @@ int worker_unit_start(struct vm *vm, char **argv, sd_bus_error *error)
 	worker_unit_forget(vm);
 	r = worker_unit_name(vm->name, &vm->unit);
 	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"), vm->name,
-					 strerror(-r));
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"),
+					 vm->name, strerror(-r));
 	vm->unit_argv = g_new0(char *, n + 3);
 	for (guint i = 0; i < n; i++)
 		vm->unit_argv[i] = g_strdup(argv[i]);
@@ -357,8 +363,8 @@ int worker_unit_start(struct vm *vm, char **argv, sd_bus_error *error)
 	r = unit_send(vm);
 	if (r < 0) {
 		sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED,
-				  _("VM '%s' cannot start: cannot ask systemd for unit %s: %s"), vm->name, vm->unit,
-				  strerror(-r));
+				  _("VM '%s' cannot start: cannot ask systemd for unit %s: %s"), vm->name,
+				  vm->unit, strerror(-r));
 		worker_unit_forget(vm);
 		return r;
 	}

@@ -54,8 +54,8 @@ static void test_escape_matches_systemd(void)
 		const char *argv[] = {tool, "--", names[i], NULL};
 		int status = 0;
 
-		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &theirs,
-					   NULL, &status, &error));
+		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+					   &theirs, NULL, &status, &error));
 		g_assert_no_error(error);
 		g_assert_cmpint(status, ==, 0);
 		g_assert_cmpint(unit_name_escape(names[i], &ours), ==, 0);
@@ -72,8 +72,10 @@ static void test_machine_name(void)
 	g_assert_false(machined_name_is_valid(".a"));
 	g_assert_false(machined_name_is_valid("a."));
 	g_assert_false(machined_name_is_valid("a..b"));
-	g_assert_true(machined_name_is_valid("0123456789012345678901234567890123456789012345678901234567890123"));
-	g_assert_false(machined_name_is_valid("01234567890123456789012345678901234567890123456789012345678901234"));
+	g_assert_true(
+	    machined_name_is_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+	g_assert_false(
+	    machined_name_is_valid("01234567890123456789012345678901234567890123456789012345678901234"));
 }
 
 int main(int argc, char *argv[])
