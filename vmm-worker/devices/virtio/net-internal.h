@@ -24,7 +24,7 @@
 #define NET_BUDGET 256u
 /* Receive buffers gathered for one frame with mergeable buffers. */
 #define NET_RX_CHAINS_MAX 256u
-#define NET_RX_IOV_MAX 1024u
+#define NET_RX_IOV_MAX 1023u /* plus one for the bounce buffer: IOV_MAX */
 
 struct net;
 

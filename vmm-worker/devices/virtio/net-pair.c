@@ -102,7 +102,7 @@ static int rx_gather(struct net_pair *p, uint64_t want, struct rx_batch *b, cons
 		}
 		if (b->n_iov + e->n_in > NET_RX_IOV_MAX) {
 			if (b->n_chains == 0) {
-				*why = "a receive chain of more than 1024 buffers";
+				*why = "a receive chain of more than 1023 buffers";
 				return -E2BIG;
 			}
 			virtq_unpop(p->rx, 1);
@@ -193,16 +193,19 @@ static int rx_process(struct net_pair *p, const char **why)
 			break;
 		}
 		bool direct = !p->mergeable || b.cap >= NET_FRAME_MAX;
-		if (direct)
-			n = tap_readv(p->net->tap, p->index, p->rx_iov, (int)b.n_iov);
-		else
+		if (direct) {
+			/* The tap cuts a frame to the buffers and says nothing: the bounce buffer behind
+			 * them catches the rest, so a frame larger than the buffers shows. */
+			p->rx_iov[b.n_iov] = (struct iovec){.iov_base = p->bounce, .iov_len = NET_FRAME_MAX};
+			n = tap_readv(p->net->tap, p->index, p->rx_iov, (int)b.n_iov + 1);
+		} else
 			n = tap_readv(p->net->tap, p->index,
 				      &(struct iovec){.iov_base = p->bounce, .iov_len = NET_FRAME_MAX}, 1);
 		if (n < 0 || (size_t)n < NET_HDR_LEN || (direct && (uint64_t)n > b.cap)) {
 			virtq_unpop(p->rx, (uint16_t)b.n_chains);
 			if (n == -EAGAIN)
 				break;
-			/* A frame larger than the buffers (cut by the tap: dropped), or a tap error. */
+			/* A frame larger than the buffers (dropped), or a tap error. */
 			virtio_stats_error(v);
 			if (n < 0) {
 				p->tap_broken = true;
@@ -395,7 +398,7 @@ int net_pair_init(struct net *net, unsigned i)
 	r = virtq_elem_init(&p->elem, net->ops.queue_max_size);
 	if (r < 0)
 		return r;
-	p->rx_iov = calloc(NET_RX_IOV_MAX, sizeof(*p->rx_iov));
+	p->rx_iov = calloc(NET_RX_IOV_MAX + 1, sizeof(*p->rx_iov));
 	p->rx_chains = calloc(NET_RX_CHAINS_MAX, sizeof(*p->rx_chains));
 	p->bounce = malloc(NET_FRAME_MAX);
 	if (!p->rx_iov || !p->rx_chains || !p->bounce)
