@@ -131,6 +131,8 @@ static int start_io_thread(struct virtio_device *v)
 	if (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->stop_fd, &ev) < 0)
 		return -errno;
 	for (unsigned i = 0; i < v->n_queues; i++) {
+		if (v->ops->own_queues & (1ULL << i))
+			continue;
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = i };
 		if (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->queues[i].kick_fd, &ev) < 0)
 			return -errno;

@@ -58,6 +58,10 @@ struct virtio_device_ops {
 	unsigned n_queues; /* 1 .. VIRTIO_MAX_QUEUES */
 	uint16_t queue_max_size;
 	uint32_t config_size; /* bytes of device config space, may be 0 */
+	/* Queues the device polls on threads of its own (bit q: queues[q].kick_fd), with locking of its
+	 * own that its reset callback uses to stop them: the core's I/O thread leaves them alone. Such
+	 * threads may call virtio_queue_signal() for their queues without v->lock. 0 for most devices. */
+	uint64_t own_queues;
 	/* Device config space; offset + len <= config_size is checked by the core. Optional. */
 	void (*config_read)(struct virtio_device *v, uint32_t offset, uint8_t *data, uint32_t len);
 	void (*config_write)(struct virtio_device *v, uint32_t offset, const uint8_t *data, uint32_t len);
@@ -151,7 +155,8 @@ void virtio_queue_kick(struct virtio_device *v, unsigned q);
 
 /* For devices; call with v->lock held (as in queue_notify). */
 bool virtio_feature_negotiated(const struct virtio_device *v, unsigned bit);
-/* Interrupts the driver for q unless it suppressed the interrupt. */
+/* Interrupts the driver for q unless it suppressed the interrupt. With v->lock held, or from the
+ * device's own thread for a queue in ops->own_queues. */
 void virtio_queue_signal(struct virtio_device *v, struct virtq *q);
 /* Device config changed: bumps the generation and sends a config interrupt. */
 void virtio_config_changed(struct virtio_device *v);
