@@ -6,9 +6,11 @@
 
 #include "arch/x86/layout.h"
 #include "cli/config.h"
+#include "devices/virtio/console.h"
 #include "devices/virtio/pci-modern.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio.h"
+#include "devices/virtio/vsock.h"
 #include "log.h"
 #include "memory/guest-memory.h"
 #include "pci/msi-kvm.h"
@@ -72,6 +74,31 @@ static int add_rng(struct vm *vm)
 	return vm_add_virtio(vm, vdev);
 }
 
+static int add_console(struct vm *vm)
+{
+	struct virtio_device *vdev;
+	int r;
+
+	r = virtio_console_new(vm->console, vm->mem, &vdev);
+	if (r < 0)
+		return log_error_errno(r, "--console: cannot create the virtio console: %s", strerror(-r));
+	return vm_add_virtio(vm, vdev);
+}
+
+static int add_vsock(struct vm *vm)
+{
+	const struct vsock_config *c = &vm->cfg->vsock;
+	struct virtio_device *vdev;
+	int r;
+
+	r = virtio_vsock_new(c->cid, c->socket, vm->mem, &vdev);
+	if (r == -EADDRINUSE)
+		return log_error_errno(r, "--vsock: '%s' exists already: remove it if no other VM uses it", c->socket);
+	if (r < 0)
+		return log_error_errno(r, "--vsock: cannot listen on '%s': %s", c->socket, strerror(-r));
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_pci_setup(struct vm *vm)
 {
 	uint64_t mmio64 = layout_pci_mmio64_start(ram_end(vm->mem));
@@ -99,6 +126,16 @@ int vm_pci_setup(struct vm *vm)
 
 	if (vm->cfg->rng.enabled) {
 		r = add_rng(vm);
+		if (r < 0)
+			return r;
+	}
+	if (vm->console) {
+		r = add_console(vm);
+		if (r < 0)
+			return r;
+	}
+	if (vm->cfg->vsock.enabled) {
+		r = add_vsock(vm);
 		if (r < 0)
 			return r;
 	}

@@ -70,6 +70,7 @@ void vmm_config_done(struct vmm_config *cfg)
 	free(cfg->rng.src);
 	free(cfg->log_file);
 	free(cfg->control_path);
+	vsock_config_done(&cfg->vsock);
 	*cfg = (struct vmm_config){.control_fd = -1};
 }
 
