@@ -26,11 +26,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testhost=$here/../testhost/testhost
 timeout_s=${CHD_BOOT_TIMEOUT:-60}
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
-
+# shellcheck source=tests/integration/lib.sh
+source "$here/lib.sh"
 [[ $# -ge 1 && -x $1 ]] || bail "usage: $0 VMM [CASE...] (VMM: an executable vmm-worker)"
 vmm=$1
 shift
@@ -38,10 +35,7 @@ cases=" ${*:-file tty null pty serial-pty} "
 want() {
     [[ $cases == *" $1 "* ]]
 }
-if [[ ${CHD_TESTHOST:-} != 1 && ! -d /sys/module/kvm_intel && ! -d /sys/module/kvm_amd ]]; then
-    bail "no hardware KVM here: run me through tests/testhost/testhost run -- $0 $vmm"
-fi
-[[ -c /dev/kvm ]] || bail "/dev/kvm is missing"
+require_kvm "$vmm"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -87,25 +81,6 @@ poweroff -f
 GUEST
 "$testhost" guest-initramfs --init "$work/init.sh" --modules "virtio_pci virtio_console" \
     -o "$work/initramfs.cpio.gz" >/dev/null || bail "cannot build the guest initramfs"
-
-n=0
-failures=0
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-        failed=1
-    fi
-}
-
-has() {
-    grep -aq -- "$1" "$2" 2>/dev/null
-}
 
 # The 2,000 numbered lines arrived complete and in order.
 all_lines() {
