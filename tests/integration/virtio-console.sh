@@ -12,7 +12,7 @@
 # guest's own markers go to the serial console (--serial tty into the log) unless the case is
 # about the serial port itself.
 # - file:       --console file=F, "console=ttyS0 console=hvc0": hvc0 exists, a line and 500
-#               numbered lines (about 90 KB) written to /dev/hvc0 all reach F in order, and so
+#               numbered lines (about 22 KB) written to /dev/hvc0 all reach F in order, and so
 #               does a kernel message (hvc0 is a kernel console).
 # - tty:        --console tty --serial file=S: what the guest writes to hvc0 reaches stdout.
 # - null:       --console null: writes to hvc0 succeed and are discarded; the guest goes on.
