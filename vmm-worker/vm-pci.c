@@ -10,9 +10,11 @@
 #include "cli/config.h"
 #include "backends/tap.h"
 #include "devices/virtio/net.h"
+#include "devices/virtio/console.h"
 #include "devices/virtio/pci-modern.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio.h"
+#include "devices/virtio/vsock.h"
 #include "log.h"
 #include "memory/guest-memory.h"
 #include "pci/msi-kvm.h"
@@ -159,6 +161,31 @@ static int add_net(struct vm *vm, const struct net_config *n, size_t index)
 	return vm_add_virtio(vm, vdev);
 }
 
+static int add_console(struct vm *vm)
+{
+	struct virtio_device *vdev;
+	int r;
+
+	r = virtio_console_new(vm->console, vm->mem, &vdev);
+	if (r < 0)
+		return log_error_errno(r, "--console: cannot create the virtio console: %s", strerror(-r));
+	return vm_add_virtio(vm, vdev);
+}
+
+static int add_vsock(struct vm *vm)
+{
+	const struct vsock_config *c = &vm->cfg->vsock;
+	struct virtio_device *vdev;
+	int r;
+
+	r = virtio_vsock_new(c->cid, c->socket, vm->mem, &vdev);
+	if (r == -EADDRINUSE)
+		return log_error_errno(r, "--vsock: '%s' exists already: remove it if no other VM uses it", c->socket);
+	if (r < 0)
+		return log_error_errno(r, "--vsock: cannot listen on '%s': %s", c->socket, strerror(-r));
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_pci_setup(struct vm *vm)
 {
 	uint64_t mmio64 = layout_pci_mmio64_start(ram_end(vm->mem));
@@ -191,6 +218,16 @@ int vm_pci_setup(struct vm *vm)
 	}
 	for (size_t i = 0; i < vm->cfg->n_nets; i++) {
 		r = add_net(vm, &vm->cfg->nets[i], i);
+		if (r < 0)
+			return r;
+	}
+	if (vm->console) {
+		r = add_console(vm);
+		if (r < 0)
+			return r;
+	}
+	if (vm->cfg->vsock.enabled) {
+		r = add_vsock(vm);
 		if (r < 0)
 			return r;
 	}

@@ -27,6 +27,7 @@ enum {
 	ARG_LOG_FILE,
 	ARG_CONTROL_SOCKET,
 	ARG_NET,
+	ARG_VSOCK,
 };
 
 struct cli_option {
@@ -66,6 +67,8 @@ static const struct cli_option cli_options[] = {
      NULL},
     {"rng", ARG_RNG, true, false, "<rng>",
      N_("Random number generator parameters \"src=<entropy_source_path>\""), "src=/dev/urandom"},
+    {"vsock", ARG_VSOCK, true, false, "<vsock>",
+     N_("Virtio VSOCK parameters \"cid=<context_id>,socket=<socket_path>[,id=<device_id>]\""), NULL},
     {NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL},
     {"log-file", ARG_LOG_FILE, true, false, "<log-file>",
      N_("Log file. Standard error is used if not specified"), NULL},
@@ -84,7 +87,6 @@ static const char *const cli_unsupported[] = {
     "device",
     "user-device",
     "vdpa",
-    "vsock",
     "pvpanic",
     "numa",
     "watchdog",
@@ -201,6 +203,8 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		return output_config_parse_console(&cfg->console, arg, ret_error);
 	case ARG_RNG:
 		return vmm_config_parse_rng(cfg, arg, ret_error);
+	case ARG_VSOCK:
+		return vmm_config_parse_vsock(cfg, arg, ret_error);
 	case ARG_LOG_FILE:
 		return set_string(&cfg->log_file, option, arg, false, ret_error);
 	case ARG_CONTROL_SOCKET:

@@ -69,6 +69,17 @@ struct net_config {
 	char *id;
 };
 
+/* --vsock cid=<n>,socket=<path>: a virtio-vsock device on the hybrid unix-socket backend. */
+#define VSOCK_SYNTAX "cid=<context_id>,socket=<socket_path>[,id=<device_id>]"
+#define VMM_VSOCK_CID_MIN 3u	       /* 0-2: hypervisor, loopback, host */
+#define VMM_VSOCK_CID_MAX 0xfffffffeu /* 0xffffffff is VMADDR_CID_ANY */
+struct vsock_config {
+	bool enabled;
+	uint32_t cid;
+	char *socket;
+	char *id; /* accepted for Cloud Hypervisor's command lines; names nothing yet */
+};
+
 struct vmm_config {
 	/* Boot payload: exactly one of kernel and firmware. */
 	char *kernel;
@@ -85,6 +96,7 @@ struct vmm_config {
 	struct output_config console; /* default tty */
 
 	struct rng_config rng; /* default: enabled, /dev/urandom */
+	struct vsock_config vsock; /* default: none */
 
 	/* Repeatable devices land here as arrays parsed with option_list_parse(), one element per
 	 * --disk/--net/... value, e.g. "struct disk_config *disks; size_t n_disks;". */
@@ -116,6 +128,8 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv, char **ret_e
 int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_rng(struct vmm_config *cfg, const char *s, char **ret_error);
+int vmm_config_parse_vsock(struct vmm_config *cfg, const char *s, char **ret_error);
+void vsock_config_done(struct vsock_config *v);
 int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
 /* One --net value, appended to cfg->nets. */
