@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backends/chardev.h"
 #include "cli/config.h"
 #include "log.h"
 #include "vcpu.h"
@@ -44,31 +45,66 @@ static void make_terminal_raw(void)
 	}
 }
 
-static int open_output(const char *option, const struct output_config *out, int *ret_fd)
+/* A pty's path on standard error, whatever the log level: the user (or chd, reading the worker's
+ * log) opens it to reach the guest, as with Cloud Hypervisor's --console pty. */
+static void announce_pty(const char *option, const struct chardev *c)
 {
+	fprintf(stderr, "vmm-worker: %s pty: %s\n", option, chardev_pty_path(c));
+}
+
+/* The serial port's host end: output fd, input fd and, for pty, the chardev that owns both. */
+static int setup_serial(const struct output_config *out, struct worker_io *io, struct chardev **ret_pty)
+{
+	int r;
+
 	switch (out->mode) {
 	case OUTPUT_MODE_OFF:
 	case OUTPUT_MODE_NULL:
-		*ret_fd = -1;
 		return 0;
 	case OUTPUT_MODE_TTY:
-		*ret_fd = STDOUT_FILENO;
+		io->serial_fd = STDOUT_FILENO;
+		io->serial_in_fd = STDIN_FILENO;
+		make_terminal_raw();
 		return 0;
 	case OUTPUT_MODE_FILE: {
 		int fd = open(out->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
 		if (fd < 0)
-			return log_error_errno(errno, "%s: cannot open '%s' for writing: %m", option, out->path);
-		*ret_fd = fd;
+			return log_error_errno(errno, "--serial: cannot open '%s' for writing: %m", out->path);
+		io->serial_fd = fd;
 		return 0;
 	}
 	case OUTPUT_MODE_PTY:
+		r = chardev_new(OUTPUT_MODE_PTY, NULL, ret_pty);
+		if (r < 0)
+			return log_error_errno(r, "--serial: cannot create a pseudo-terminal: %s", strerror(-r));
+		io->serial_fd = chardev_output_fd(*ret_pty);
+		io->serial_in_fd = chardev_input_fd(*ret_pty);
+		announce_pty("--serial", *ret_pty);
+		return 0;
 	case _OUTPUT_MODE_MAX:
 	case _OUTPUT_MODE_INVALID:
 	default:
 		break;
 	}
-	return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet; use tty, file=PATH, null or off",
-			       option, output_mode_to_string(out->mode));
+	return log_error_errno(EINVAL, "--serial: invalid mode %d", out->mode);
+}
+
+/* The virtio console's backend; none for --console off. */
+static int setup_console(const struct output_config *out, struct worker_io *io)
+{
+	int r;
+
+	if (out->mode == OUTPUT_MODE_OFF)
+		return 0;
+	r = chardev_new(out->mode, out->path, &io->console);
+	if (r < 0 && out->mode == OUTPUT_MODE_FILE)
+		return log_error_errno(r, "--console: cannot open '%s' for writing: %s", out->path, strerror(-r));
+	if (r < 0)
+		return log_error_errno(r, "--console: cannot set up %s: %s", output_mode_to_string(out->mode),
+				       strerror(-r));
+	if (out->mode == OUTPUT_MODE_PTY)
+		announce_pty("--console", io->console);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -96,14 +132,17 @@ int main(int argc, char **argv)
 		}
 	}
 
-	int serial_fd = -1;
-	r = open_output("--serial", &cfg.serial, &serial_fd);
+	struct worker_io io = { .serial_fd = -1, .serial_in_fd = -1 };
+	_cleanup_(chardev_freep) struct chardev *serial_pty = NULL;
+	r = setup_serial(&cfg.serial, &io, &serial_pty);
+	if (r >= 0)
+		r = setup_console(&cfg.console, &io);
 	if (r < 0) {
+		if (io.serial_fd > STDERR_FILENO && !serial_pty)
+			close(io.serial_fd);
 		vmm_config_done(&cfg);
 		return EXIT_USAGE;
 	}
-	if (cfg.console.mode != OUTPUT_MODE_OFF)
-		log_debug("--console: no virtio-console device in this build; the guest console is the serial port");
 
 	/* Block the signals sd-event turns into events before any thread exists, so every vCPU thread
 	 * inherits the mask; vCPU threads unblock only their kick signal. */
@@ -114,27 +153,22 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	r = vcpu_signals_init();
-	if (r < 0) {
-		log_error_errno(r, "cannot install the vCPU kick handler: %s", strerror(-r));
-		return EXIT_GUEST_FAILED;
-	}
-
-	bool serial_input = cfg.serial.mode == OUTPUT_MODE_TTY;
-	if (serial_input)
-		make_terminal_raw();
-
 	int status = EXIT_GUEST_FAILED;
 	struct worker *w = NULL;
-	r = worker_new(&cfg, serial_fd, serial_input, &w);
+	r = vcpu_signals_init();
+	if (r < 0)
+		log_error_errno(r, "cannot install the vCPU kick handler: %s", strerror(-r));
+	else
+		r = worker_new(&cfg, &io, &w);
 	if (r >= 0) {
 		enum vm_exit e = worker_run(w);
 		status = (e == VM_EXIT_POWEROFF || e == VM_EXIT_STOP) ? EXIT_SUCCESS : EXIT_GUEST_FAILED;
 		worker_free(w);
 	}
 
-	if (serial_fd > STDERR_FILENO)
-		close(serial_fd);
+	if (io.serial_fd > STDERR_FILENO && !serial_pty)
+		close(io.serial_fd);
+	io.console = chardev_free(io.console); /* restores the terminal of --console tty */
 	vmm_config_done(&cfg);
 	return status;
 }

@@ -89,7 +89,7 @@ static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
-int worker_new(const struct vmm_config *cfg, int serial_fd, bool serial_input, struct worker **ret)
+int worker_new(const struct vmm_config *cfg, const struct worker_io *io, struct worker **ret)
 {
 	_cleanup_(worker_freep) struct worker *w = NULL;
 	int r;
@@ -98,8 +98,7 @@ int worker_new(const struct vmm_config *cfg, int serial_fd, bool serial_input, s
 	if (!w)
 		return log_error_errno(ENOMEM, "out of memory");
 	w->cfg = cfg;
-	w->serial_fd = serial_fd;
-	w->serial_input = serial_input;
+	w->io = *io;
 	w->state = WORKER_STATE_STARTING;
 	w->stop_reason = _WORKER_REASON_INVALID;
 
@@ -112,9 +111,9 @@ int worker_new(const struct vmm_config *cfg, int serial_fd, bool serial_input, s
 		if (r < 0)
 			return log_error_errno(r, "cannot watch signal %d: %s", signals[i], strerror(-r));
 	}
-	if (serial_input && cfg->serial.mode != OUTPUT_MODE_OFF) {
+	if (io->serial_in_fd >= 0 && cfg->serial.mode != OUTPUT_MODE_OFF) {
 		/* Regular files and /dev/null cannot be polled; they give the guest no input anyway. */
-		r = sd_event_add_io(w->event, NULL, STDIN_FILENO, EPOLLIN, on_stdin, w);
+		r = sd_event_add_io(w->event, NULL, io->serial_in_fd, EPOLLIN, on_stdin, w);
 		if (r < 0)
 			log_debug("not forwarding standard input to the serial port: %s", strerror(-r));
 	}
@@ -146,7 +145,7 @@ static enum vm_exit worker_boot(struct worker *w, enum worker_reason why)
 {
 	int r;
 
-	r = vm_new(w->cfg, w->serial_fd, &w->vm);
+	r = vm_new(w->cfg, w->io.serial_fd, w->io.console, &w->vm);
 	if (r < 0)
 		return VM_EXIT_ERROR;
 
@@ -199,6 +198,10 @@ enum vm_exit worker_run(struct worker *w)
 				 why == WORKER_REASON_REBOOT ? "reboot requested" : "guest reset",
 				 (unsigned long long)w->stats.boots + 1);
 		e = worker_boot(w, why);
+		/* A guest reset that raced with SIGTERM or Stop recorded itself first: the host's
+		 * request still wins, or the reboot loop would run on forever. */
+		if (e == VM_EXIT_RESET && w->stop_reason != _WORKER_REASON_INVALID)
+			e = VM_EXIT_STOP;
 		if (e != VM_EXIT_RESET)
 			break;
 		why = w->reboot_requested ? WORKER_REASON_REBOOT : WORKER_REASON_GUEST_RESET;

@@ -23,8 +23,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testhost=$here/../testhost/testhost
 timeout_s=${CHD_BOOT_TIMEOUT:-60}
 
-. "$here/tap.sh"
-tap_need_vmm "$@"
+bail() {
+    echo "Bail out! $*"
+    exit 1
+}
+
+[[ $# -eq 1 && -x $1 ]] || bail "usage: $0 VMM (an executable vmm-worker)"
+vmm=$1
+if [[ ${CHD_TESTHOST:-} != 1 && ! -d /sys/module/kvm_intel && ! -d /sys/module/kvm_amd ]]; then
+    bail "no hardware KVM here: run me through tests/testhost/testhost run -- $0 $vmm"
+fi
+[[ -c /dev/kvm ]] || bail "/dev/kvm is missing"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -52,6 +61,9 @@ GUEST
 pattern_hex=434844524e47
 awk 'BEGIN { for (i = 0; i < 174763; i++) printf "CHDRNG" }' >"$work/pattern"
 
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
+
 lines() {
     grep -a "^$1" "$log" | tr -d '\r' || true
 }
@@ -59,7 +71,7 @@ lines() {
 run_case() {
     local name=$1 cpus=$2 rng=$3
     log=$work/$name.log
-    failed=0
+    failed_case=0
     local cmd=("$vmm" --kernel "$bzimage" --initramfs "$work/initramfs.cpio.gz"
         --cmdline "console=ttyS0 quiet" --cpus "boot=$cpus" --memory size=512M
         --serial tty --console off)
@@ -93,7 +105,7 @@ run_case() {
         echo "# the guest's PCI and virtio messages:"
         lines CHD-DMESG | sed 's/^CHD-DMESG /#   /'
     fi
-    if ((failed)); then
+    if ((failed_case)); then
         echo "# vmm-worker output (last 30 lines):"
         tail -n 30 "$log" | tr -d '\r' | sed 's/^/#   /'
     fi

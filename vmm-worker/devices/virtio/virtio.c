@@ -14,10 +14,10 @@
 #define TRANSPORT_FEATURES                                                                              \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |                          \
 	 (1ULL << VIRTIO_F_RING_EVENT_IDX))
-/* epoll data for the stop eventfd; queue kicks carry their queue index, a queue's event fd its
- * index with EPOLL_EVENT. */
+/* epoll data for the stop eventfd; queue kicks carry their queue index, watched backend fds
+ * EPOLL_WATCH plus their slot. */
 #define EPOLL_STOP UINT64_MAX
-#define EPOLL_EVENT (1ULL << 32)
+#define EPOLL_WATCH (1ULL << 32)
 
 static const char *const virtio_stat_table[_VIRTIO_STAT_MAX] = {
 	[VIRTIO_STAT_READ] = "read",
@@ -86,6 +86,53 @@ static bool running(const struct virtio_device *v)
 	return (v->status & VIRTIO_STATUS_DRIVER_OK) && !(v->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+bool virtio_device_running(const struct virtio_device *v)
+{
+	return running(v);
+}
+
+int virtio_device_watch(struct virtio_device *v, int fd, uint32_t events, virtio_watch_fn handler)
+{
+	int slot = -1, free_slot = -1;
+
+	if (fd < 0 || (events && !handler))
+		return -EINVAL;
+	for (int i = 0; i < VIRTIO_MAX_WATCHES; i++) {
+		if (v->watches[i].fd == fd)
+			slot = i;
+		else if (v->watches[i].fd < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (slot < 0 && !events)
+		return 0;
+	if (slot >= 0 && !events) {
+		/* The slot is free at once; an event of this batch still queued finds no handler. */
+		v->watches[slot].fd = -1;
+		v->watches[slot].handler = NULL;
+		return epoll_ctl(v->epoll_fd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+	}
+	int op = slot >= 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (slot < 0)
+		slot = free_slot;
+	if (slot < 0)
+		return -ENOSPC;
+	struct epoll_event ev = { .events = events, .data.u64 = EPOLL_WATCH + (uint64_t)slot };
+	if (epoll_ctl(v->epoll_fd, op, fd, &ev) < 0)
+		return -errno;
+	v->watches[slot].fd = fd;
+	v->watches[slot].events = events;
+	v->watches[slot].handler = handler;
+	return 0;
+}
+
+static void run_watch(struct virtio_device *v, unsigned slot, uint32_t revents)
+{
+	pthread_mutex_lock(&v->lock);
+	if (slot < VIRTIO_MAX_WATCHES && v->watches[slot].fd >= 0 && v->watches[slot].handler)
+		v->watches[slot].handler(v, v->watches[slot].fd, revents);
+	pthread_mutex_unlock(&v->lock);
+}
+
 void virtio_queue_process(struct virtio_device *v, unsigned q)
 {
 	if (q >= v->n_queues)
@@ -98,23 +145,13 @@ void virtio_queue_process(struct virtio_device *v, unsigned q)
 	pthread_mutex_unlock(&v->lock);
 }
 
-void virtio_queue_process_event(struct virtio_device *v, unsigned q)
-{
-	if (q >= v->n_queues || !v->ops->queue_event)
-		return;
-	pthread_mutex_lock(&v->lock);
-	v->ops->queue_event(v, &v->queues[q]);
-	pthread_mutex_unlock(&v->lock);
-}
-
 static void *io_thread(void *userdata)
 {
-	struct virtio_io_thread *t = userdata;
-	struct virtio_device *v = t->v;
-	struct epoll_event ev[2 * VIRTIO_MAX_QUEUES + 1];
+	struct virtio_device *v = userdata;
+	struct epoll_event ev[VIRTIO_MAX_QUEUES + 1];
 
 	for (;;) {
-		int n = epoll_wait(t->epoll_fd, ev, ELEMENTSOF(ev), -1);
+		int n = epoll_wait(v->epoll_fd, ev, ELEMENTSOF(ev), -1);
 		if (n < 0)
 			continue; /* EINTR: every signal is blocked here, but be safe */
 		for (int i = 0; i < n; i++) {
@@ -122,12 +159,11 @@ static void *io_thread(void *userdata)
 
 			if (ev[i].data.u64 == EPOLL_STOP)
 				return NULL;
-			unsigned q = (unsigned)ev[i].data.u64;
-			if (ev[i].data.u64 & EPOLL_EVENT) {
-				/* The device reads (clears) its own fd: it knows whether more is pending. */
-				virtio_queue_process_event(v, q);
+			if (ev[i].data.u64 >= EPOLL_WATCH) {
+				run_watch(v, (unsigned)(ev[i].data.u64 - EPOLL_WATCH), ev[i].events);
 				continue;
 			}
+			unsigned q = (unsigned)ev[i].data.u64;
 			if (read(v->queues[q].kick_fd, &count, sizeof(count)) != sizeof(count))
 				continue;
 			virtio_queue_process(v, q);
@@ -135,69 +171,44 @@ static void *io_thread(void *userdata)
 	}
 }
 
-static int watch(int epoll_fd, int fd, uint64_t data)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data };
-
-	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/* Thread t waits on the stop fd and on queues first .. first + count - 1. */
-static int start_io_thread(struct virtio_device *v, struct virtio_io_thread *t, unsigned first, unsigned count)
+static int start_io_thread(struct virtio_device *v)
 {
 	sigset_t all, old;
 	int r;
 
-	t->v = v;
-	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (t->epoll_fd < 0)
+	v->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->epoll_fd < 0 || v->stop_fd < 0)
 		return -errno;
-	r = watch(t->epoll_fd, v->stop_fd, EPOLL_STOP);
-	for (unsigned i = first; r >= 0 && i < first + count; i++) {
-		int efd = v->ops->queue_event_fd ? v->ops->queue_event_fd(v, i) : -1;
-
-		r = watch(t->epoll_fd, v->queues[i].kick_fd, i);
-		if (r >= 0 && efd >= 0)
-			r = watch(t->epoll_fd, efd, EPOLL_EVENT | i);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EPOLL_STOP };
+	if (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->stop_fd, &ev) < 0)
+		return -errno;
+	for (unsigned i = 0; i < v->n_queues; i++) {
+		if (v->ops->own_queues & (1ULL << i))
+			continue;
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = i };
+		if (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->queues[i].kick_fd, &ev) < 0)
+			return -errno;
 	}
-	if (r < 0)
-		return r;
 	/* Signals belong to the main loop and the vCPU threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&t->thread, NULL, io_thread, t);
+	r = pthread_create(&v->io_thread, NULL, io_thread, v);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0)
 		return -r;
 	char name[16];
-	if (v->ops->queue_threads)
-		snprintf(name, sizeof(name), "virtio-%s-q%u", v->ops->name, first);
-	else
-		snprintf(name, sizeof(name), "virtio-%s", v->ops->name);
-	pthread_setname_np(t->thread, name);
-	t->started = true;
+	snprintf(name, sizeof(name), "virtio-%s", v->ops->name);
+	pthread_setname_np(v->io_thread, name);
+	v->io_started = true;
 	return 0;
-}
-
-static int start_io_threads(struct virtio_device *v)
-{
-	int r = 0;
-
-	v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->stop_fd < 0)
-		return -errno;
-	v->n_io = v->ops->queue_threads ? v->n_queues : 1;
-	for (unsigned i = 0; i < v->n_io && r >= 0; i++)
-		r = v->ops->queue_threads ? start_io_thread(v, &v->io[i], i, 1)
-					  : start_io_thread(v, &v->io[i], 0, v->n_queues);
-	return r;
 }
 
 int virtio_device_new(const struct virtio_device_ops *ops, void *priv, const struct guest_memory *mem,
 		      struct virtio_device **ret)
 {
 	if (!ops->queue_notify || ops->n_queues == 0 || ops->n_queues > VIRTIO_MAX_QUEUES ||
-	    !virtq_size_valid(ops->queue_max_size, VIRTQ_MAX_SIZE) || (!!ops->queue_event_fd != !!ops->queue_event))
+	    !virtq_size_valid(ops->queue_max_size, VIRTQ_MAX_SIZE))
 		return -EINVAL;
 
 	struct virtio_device *v = calloc(1, sizeof(*v));
@@ -205,15 +216,14 @@ int virtio_device_new(const struct virtio_device_ops *ops, void *priv, const str
 		return -ENOMEM;
 	v->ops = ops;
 	v->mem = mem;
-	v->priv = priv; /* queue_event_fd() may need it */
 	v->n_queues = ops->n_queues;
-	v->stop_fd = -1;
+	v->epoll_fd = v->stop_fd = -1;
 	v->device_features = (ops->features & ~(1ULL << VIRTIO_F_ACCESS_PLATFORM)) | TRANSPORT_FEATURES;
 	pthread_mutex_init(&v->lock, NULL);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		v->queues[i].kick_fd = -1;
-		v->io[i].epoll_fd = -1;
-	}
+	for (unsigned i = 0; i < VIRTIO_MAX_WATCHES; i++)
+		v->watches[i].fd = -1;
 	int r = 0;
 	for (unsigned i = 0; i < v->n_queues && r >= 0; i++) {
 		v->queues[i].index = i;
@@ -224,14 +234,14 @@ int virtio_device_new(const struct virtio_device_ops *ops, void *priv, const str
 			r = -errno;
 	}
 	if (r >= 0)
-		r = start_io_threads(v);
+		r = start_io_thread(v);
 	if (r < 0) {
 		/* priv stays the caller's when creation fails. */
 		v->ops = NULL;
-		v->priv = NULL;
 		virtio_device_free(v);
 		return r;
 	}
+	v->priv = priv;
 	*ret = v;
 	return 0;
 }
@@ -240,20 +250,16 @@ struct virtio_device *virtio_device_free(struct virtio_device *v)
 {
 	if (!v)
 		return NULL;
-	/* Never read, the stop fd stays readable: every thread sees it. */
-	uint64_t one = 1;
-	if (v->stop_fd >= 0)
+	if (v->io_started) {
+		uint64_t one = 1;
 		(void)!write(v->stop_fd, &one, sizeof(one));
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		if (v->io[i].started)
-			pthread_join(v->io[i].thread, NULL);
-	/* ops may live in priv (a device with per-instance queue counts): nothing reads it after. */
+		pthread_join(v->io_thread, NULL);
+	}
 	if (v->ops && v->ops->free)
 		v->ops->free(v);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		safe_close(v->queues[i].kick_fd);
-		safe_close(v->io[i].epoll_fd);
-	}
+	safe_close(v->epoll_fd);
 	safe_close(v->stop_fd);
 	pthread_mutex_destroy(&v->lock);
 	free(v);

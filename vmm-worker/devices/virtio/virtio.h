@@ -10,9 +10,7 @@
  * RING_INDIRECT_DESC and RING_EVENT_IDX offered, ACCESS_PLATFORM never), the device status state
  * machine with reset and DEVICE_NEEDS_RESET, the config generation, the queues, per-device
  * counters, and one I/O thread per device that waits (epoll) on every queue's kick eventfd and
- * calls ops->queue_notify() there, never on a vCPU thread. A device that sets queue_threads gets
- * one I/O thread per queue instead; queue_event_fd adds a backend's completion eventfd to a
- * queue's wait, so a device can keep many requests in flight and finish them asynchronously.
+ * calls ops->queue_notify() there, never on a vCPU thread.
  *
  * Locking: v->lock serialises the device. The I/O thread holds it around queue_notify(); the
  * transport holds it around every register access (so config_read/config_write, activate and
@@ -52,6 +50,12 @@ struct virtio_device;
 #define VIRTIO_ID_VSOCK 19
 
 #define VIRTIO_MAX_QUEUES 64
+/* Backend file descriptors one device's I/O thread can watch besides its queues. */
+#define VIRTIO_MAX_WATCHES 4
+
+/* A backend fd is ready (I/O thread, v->lock held). Wake-ups can be spurious: handlers read and
+ * write non-blocking. */
+typedef void (*virtio_watch_fn)(struct virtio_device *v, int fd, uint32_t revents);
 
 struct virtio_device_ops {
 	const char *name; /* "rng": for messages and the transport's device name */
@@ -60,6 +64,10 @@ struct virtio_device_ops {
 	unsigned n_queues; /* 1 .. VIRTIO_MAX_QUEUES */
 	uint16_t queue_max_size;
 	uint32_t config_size; /* bytes of device config space, may be 0 */
+	/* Queues the device polls on threads of its own (bit q: queues[q].kick_fd), with locking of its
+	 * own that its reset callback uses to stop them: the core's I/O thread leaves them alone. Such
+	 * threads may call virtio_queue_signal() for their queues without v->lock. 0 for most devices. */
+	uint64_t own_queues;
 	/* Device config space; offset + len <= config_size is checked by the core. Optional. */
 	void (*config_read)(struct virtio_device *v, uint32_t offset, uint8_t *data, uint32_t len);
 	void (*config_write)(struct virtio_device *v, uint32_t offset, const uint8_t *data, uint32_t len);
@@ -72,14 +80,6 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_device *v, struct virtq *q);
 	/* Frees v->priv when the device goes away. Optional. */
 	void (*free)(struct virtio_device *v);
-	/* One I/O thread per queue ("virtio-<name>-q<N>") rather than one for the device. */
-	bool queue_threads;
-	/* An fd the I/O thread of queue q also waits on (a backend's completion eventfd), or -1;
-	 * asked once, when the device is created (v->priv is set). Optional. */
-	int (*queue_event_fd)(struct virtio_device *v, unsigned q);
-	/* That fd is readable (I/O thread, lock held). Called whatever the device status, so
-	 * completions of requests started before a reset or a failure are still collected. */
-	void (*queue_event)(struct virtio_device *v, struct virtq *q);
 };
 
 /* How the core reaches the guest; the transport fills it with virtio_device_set_transport(). */
@@ -129,14 +129,15 @@ struct virtio_device {
 	const struct virtio_transport_ops *transport;
 	void *transport_data;
 
-	struct virtio_io_thread {
-		struct virtio_device *v;
-		pthread_t thread;
-		bool started;
-		int epoll_fd;
-	} io[VIRTIO_MAX_QUEUES]; /* io[0] only, unless ops->queue_threads */
-	unsigned n_io;
+	pthread_t io_thread;
+	bool io_started;
+	int epoll_fd;
 	int stop_fd;
+	struct {
+		int fd; /* -1: free slot */
+		uint32_t events;
+		virtio_watch_fn handler;
+	} watches[VIRTIO_MAX_WATCHES];
 };
 
 /* Creates the device and its I/O thread; priv is the device's state (freed by ops->free). */
@@ -165,7 +166,15 @@ void virtio_queue_kick(struct virtio_device *v, unsigned q);
 
 /* For devices; call with v->lock held (as in queue_notify). */
 bool virtio_feature_negotiated(const struct virtio_device *v, unsigned bit);
-/* Interrupts the driver for q unless it suppressed the interrupt. */
+/* DRIVER_OK and not NEEDS_RESET: the driver's queues may be used. */
+bool virtio_device_running(const struct virtio_device *v);
+/* Has the I/O thread poll a backend's fd (a tty, a socket, an epoll fd) and call handler with the
+ * events; EPOLLET is allowed. Calling it again for the same fd changes events (and handler);
+ * events 0 stops watching fd. -ENOSPC past VIRTIO_MAX_WATCHES fds. Call with v->lock held, or from
+ * the device's constructor before the device is handed to a transport. */
+int virtio_device_watch(struct virtio_device *v, int fd, uint32_t events, virtio_watch_fn handler);
+/* Interrupts the driver for q unless it suppressed the interrupt. With v->lock held, or from the
+ * device's own thread for a queue in ops->own_queues. */
 void virtio_queue_signal(struct virtio_device *v, struct virtq *q);
 /* Device config changed: bumps the generation and sends a config interrupt. */
 void virtio_config_changed(struct virtio_device *v);
@@ -179,5 +188,3 @@ void virtio_stats_error(struct virtio_device *v);
 void virtio_device_get_stats(struct virtio_device *v, struct virtio_stats *ret);
 /* Runs one queue's handler now on the calling thread, as the I/O thread would (tests). */
 void virtio_queue_process(struct virtio_device *v, unsigned q);
-/* The same for ops->queue_event. */
-void virtio_queue_process_event(struct virtio_device *v, unsigned q);
