@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backends/chardev.h"
 #include "cli/config.h"
 #include "log.h"
 #include "vcpu.h"
@@ -44,6 +45,18 @@ static void make_terminal_raw(void)
 	}
 }
 
+/* --serial pty: a new pseudo-terminal, its name logged as Cloud Hypervisor does and reported
+ * by the control socket's Info (SerialPty), where chd reads it. */
+static int open_pty(const char *option, struct chardev **ret)
+{
+	int r = chardev_new(OUTPUT_MODE_PTY, NULL, ret);
+
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot create a pseudo-terminal: %s", option, strerror(-r));
+	log_info("%s: pseudo-terminal %s", option, chardev_pty_path(*ret));
+	return 0;
+}
+
 static int open_output(const char *option, const struct output_config *out, int *ret_fd)
 {
 	switch (out->mode) {
@@ -61,13 +74,13 @@ static int open_output(const char *option, const struct output_config *out, int 
 		*ret_fd = fd;
 		return 0;
 	}
-	case OUTPUT_MODE_PTY:
+	case OUTPUT_MODE_PTY: /* open_pty() */
 	case _OUTPUT_MODE_MAX:
 	case _OUTPUT_MODE_INVALID:
 	default:
 		break;
 	}
-	return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet; use tty, file=PATH, null or off",
+	return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet; use tty, pty, file=PATH, null or off",
 			       option, output_mode_to_string(out->mode));
 }
 
@@ -96,8 +109,17 @@ int main(int argc, char **argv)
 		}
 	}
 
-	int serial_fd = -1;
-	r = open_output("--serial", &cfg.serial, &serial_fd);
+	struct worker_serial serial = { .out_fd = -1, .in_fd = -1 };
+	_cleanup_(chardev_freep) struct chardev *serial_pty = NULL;
+	if (cfg.serial.mode == OUTPUT_MODE_PTY) {
+		r = open_pty("--serial", &serial_pty);
+		if (r >= 0) {
+			serial.out_fd = chardev_output_fd(serial_pty);
+			serial.in_fd = chardev_input_fd(serial_pty);
+			serial.pty_path = chardev_pty_path(serial_pty);
+		}
+	} else
+		r = open_output("--serial", &cfg.serial, &serial.out_fd);
 	if (r < 0) {
 		vmm_config_done(&cfg);
 		return EXIT_USAGE;
@@ -120,21 +142,22 @@ int main(int argc, char **argv)
 		return EXIT_GUEST_FAILED;
 	}
 
-	bool serial_input = cfg.serial.mode == OUTPUT_MODE_TTY;
-	if (serial_input)
+	if (cfg.serial.mode == OUTPUT_MODE_TTY) {
+		serial.in_fd = STDIN_FILENO;
 		make_terminal_raw();
+	}
 
 	int status = EXIT_GUEST_FAILED;
 	struct worker *w = NULL;
-	r = worker_new(&cfg, serial_fd, serial_input, &w);
+	r = worker_new(&cfg, &serial, &w);
 	if (r >= 0) {
 		enum vm_exit e = worker_run(w);
 		status = (e == VM_EXIT_POWEROFF || e == VM_EXIT_STOP) ? EXIT_SUCCESS : EXIT_GUEST_FAILED;
 		worker_free(w);
 	}
 
-	if (serial_fd > STDERR_FILENO)
-		close(serial_fd);
+	if (!serial_pty && serial.out_fd > STDERR_FILENO)
+		close(serial.out_fd);
 	vmm_config_done(&cfg);
 	return status;
 }

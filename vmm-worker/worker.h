@@ -69,11 +69,17 @@ struct worker_stats {
 	uint64_t power_button_presses;
 };
 
+/* The host side of the serial port; nothing here is owned by the worker. */
+struct worker_serial {
+	int out_fd;	      /* guest output; -1 discards it */
+	int in_fd;	      /* host input for the guest (stdin, a pty); -1 for none */
+	const char *pty_path; /* with --serial pty: the terminal a user opens (Info's SerialPty) */
+};
+
 struct worker {
 	const struct vmm_config *cfg;
 	sd_event *event;
-	int serial_fd;	   /* not owned */
-	bool serial_input; /* forward standard input to the serial port */
+	struct worker_serial serial;
 
 	struct vm *vm;		     /* the current boot; NULL between boots */
 	sd_event_source *vm_exit_source; /* watches vm->exit_fd */
@@ -94,7 +100,7 @@ struct worker {
 
 /* Creates the worker and its event loop; with cfg's control socket, starts listening on it (so a
  * client can connect before the first boot). Logs the reason of a failure itself. */
-int worker_new(const struct vmm_config *cfg, int serial_fd, bool serial_input, struct worker **ret);
+int worker_new(const struct vmm_config *cfg, const struct worker_serial *serial, struct worker **ret);
 struct worker *worker_free(struct worker *w);
 DEFINE_POINTER_CLEANUP(struct worker, worker_free)
 

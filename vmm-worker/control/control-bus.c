@@ -132,6 +132,8 @@ static int method_info(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = append_entry(reply, "BootCount", "u", (uint32_t)w->stats.boots);
 	if (r >= 0)
+		r = append_entry(reply, "SerialPty", "s", w->serial.pty_path ? w->serial.pty_path : "");
+	if (r >= 0)
 		r = append_entry(reply, "Version", "s", PACKAGE_VERSION);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
