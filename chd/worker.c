@@ -125,7 +125,7 @@ static int on_state_changed(sd_bus_message *msg, void *userdata, sd_bus_error *r
 static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
 	struct vm *vm = userdata;
-	const char *state = NULL;
+	const char *state = NULL, *pty = NULL;
 	int r;
 
 	if (sd_bus_message_is_method_error(reply, NULL)) {
@@ -142,12 +142,15 @@ static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_erro
 		r = sd_bus_message_read(reply, "s", &key);
 		if (r >= 0 && strcmp(key, "State") == 0)
 			r = sd_bus_message_read(reply, "v", "s", &state);
+		else if (r >= 0 && strcmp(key, "SerialPty") == 0)
+			r = sd_bus_message_read(reply, "v", "s", &pty);
 		else if (r >= 0)
 			r = sd_bus_message_skip(reply, "v");
 		if (r >= 0)
 			r = sd_bus_message_exit_container(reply);
 	}
 	vm->timer = sd_event_source_disable_unref(vm->timer);
+	vm_set_console_path(vm, pty);
 	vm_worker_ready(vm, state);
 	return 0;
 }
