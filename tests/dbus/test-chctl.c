@@ -620,6 +620,9 @@ static void test_console_pty(void)
 	g_free(pty);
 	pty = chd_get_string(&t, CHD_PATH "/vm/quiet", "ConsolePath");
 	g_assert_true(g_str_has_prefix(pty, "/dev/pts/"));
+	CHCTL(&t, &r, "info", "quiet");
+	assert_contains(r.out, "Console:");
+	assert_contains(r.out, pty);
 
 	l = launcher(&t, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 			     G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL);
