@@ -198,6 +198,10 @@ enum vm_exit worker_run(struct worker *w)
 				 why == WORKER_REASON_REBOOT ? "reboot requested" : "guest reset",
 				 (unsigned long long)w->stats.boots + 1);
 		e = worker_boot(w, why);
+		/* The first exit reason wins: a stop (SIGTERM, Stop) asked for while the guest was
+		 * resetting itself must not be lost to a new boot. */
+		if (e == VM_EXIT_RESET && w->stop_reason != _WORKER_REASON_INVALID)
+			e = VM_EXIT_STOP;
 		if (e != VM_EXIT_RESET)
 			break;
 		why = w->reboot_requested ? WORKER_REASON_REBOOT : WORKER_REASON_GUEST_RESET;
