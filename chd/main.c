@@ -20,6 +20,7 @@ static char *arg_runtime_dir;
 static char *arg_log_dir;
 static char *arg_worker;
 static char *arg_authz;
+static char *arg_spawn;
 
 static const GOptionEntry options[] = {
     {"system", 0, 0, G_OPTION_ARG_NONE, &arg_system, N_("Serve the system bus, folders under /etc, /run, /var (default for root)"), NULL},
@@ -30,6 +31,7 @@ static const GOptionEntry options[] = {
     {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &arg_log_dir, N_("Worker and console logs in DIR"), N_("DIR")},
     {"worker", 0, 0, G_OPTION_ARG_FILENAME, &arg_worker, N_("The vmm-worker binary to run"), N_("PATH")},
     {"authz", 0, 0, G_OPTION_ARG_STRING, &arg_authz, N_("Authorize changes with polkit or by uid (default: polkit on the system bus)"), "polkit|uid"},
+    {"spawn", 0, 0, G_OPTION_ARG_STRING, &arg_spawn, N_("Run workers as transient systemd units in machine.slice or as chd's own children (default auto: systemd in system mode when systemd booted the machine)"), "auto|systemd|fork"},
     {"no-autostart", 0, 0, G_OPTION_ARG_NONE, &arg_no_autostart, N_("Do not start autostart VMs"), NULL},
     {"debug", 0, 0, G_OPTION_ARG_NONE, &arg_debug, N_("Log debug messages"), NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &arg_version, N_("Show the version and exit"), NULL},
@@ -98,6 +100,16 @@ int main(int argc, char *argv[])
 		g_free(arg_authz);
 		if ((int)config.authz < 0) {
 			fprintf(stderr, _("chd: --authz: expected polkit or uid\n"));
+			manager_config_done(&config);
+			return 2;
+		}
+	}
+
+	if (arg_spawn) {
+		config.spawn = spawn_mode_from_string(arg_spawn);
+		g_free(arg_spawn);
+		if ((int)config.spawn < 0) {
+			fprintf(stderr, _("chd: --spawn: expected auto, systemd or fork\n"));
 			manager_config_done(&config);
 			return 2;
 		}

@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "string-table.h"
 #include "vm.h"
+#include "worker.h"
 
 #define CHD_BUS_NAME "org.cloudhypervisor.chd1"
 
@@ -23,8 +24,15 @@ static const char *const authz_mode_table[_AUTHZ_MODE_MAX] = {
     [AUTHZ_MODE_UID] = "uid",
 };
 
+static const char *const spawn_mode_table[_SPAWN_MODE_MAX] = {
+    [SPAWN_MODE_AUTO] = "auto",
+    [SPAWN_MODE_FORK] = "fork",
+    [SPAWN_MODE_SYSTEMD] = "systemd",
+};
+
 DEFINE_STRING_TABLE(manager_mode, enum manager_mode, manager_mode_table)
 DEFINE_STRING_TABLE(authz_mode, enum authz_mode, authz_mode_table)
+DEFINE_STRING_TABLE(spawn_mode, enum spawn_mode, spawn_mode_table)
 
 /* DESIGN.md §3: /etc/chd, /run/chd, /var/log/chd; user mode under the XDG folders. */
 int manager_config_defaults(struct manager_config *c, enum manager_mode mode)
@@ -81,6 +89,33 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	(void)sd_notify(0, "STOPPING=1");
 	m->exiting = true;
 	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* Transient units when asked to, or in system mode on a machine that systemd booted; a
+ * machine without systemd (containers, the build hosts) forks. */
+static int manager_spawn_setup(struct manager *m)
+{
+	bool forced = m->config.spawn == SPAWN_MODE_SYSTEMD;
+	int r;
+
+	m->spawn = SPAWN_MODE_FORK;
+	if (m->config.spawn == SPAWN_MODE_FORK ||
+	    (!forced && (m->config.mode != MANAGER_MODE_SYSTEM || sd_booted() <= 0)))
+		return 0;
+	r = worker_unit_setup(m);
+	if (r < 0 && forced)
+		return log_error_errno(r, _("chd: --spawn=systemd: cannot reach systemd's service manager: %s"),
+				       strerror(-r));
+	if (r < 0) {
+		log_warning(_("chd: cannot reach systemd's service manager (%s); workers run as chd's own "
+			      "children instead"),
+			    strerror(-r));
+		return 0;
+	}
+	m->spawn = SPAWN_MODE_SYSTEMD;
+	log_debug("chd: workers run as transient units in machine.slice%s",
+		  m->machined ? ", registered with systemd-machined" : "");
+	return 0;
 }
 
 static int bus_open(struct manager *m)
@@ -147,6 +182,10 @@ int manager_new(struct manager_config *config, struct manager **ret)
 	if (r < 0)
 		return log_error_errno(r, "chd: cannot register the D-Bus objects: %s", strerror(-r));
 
+	r = manager_spawn_setup(m);
+	if (r < 0)
+		return r;
+
 	*ret = TAKE_PTR(m);
 	return 0;
 }
@@ -158,6 +197,8 @@ struct manager *manager_free(struct manager *m)
 	/* VMs go first: they hold bus slots and event sources. Workers keep running. */
 	g_clear_pointer(&m->vms, g_hash_table_destroy);
 	m->object_manager_slot = sd_bus_slot_unref(m->object_manager_slot);
+	m->job_removed_slot = sd_bus_slot_unref(m->job_removed_slot);
+	m->systemd_bus = sd_bus_flush_close_unref(m->systemd_bus);
 	if (m->bus) {
 		sd_bus_flush(m->bus);
 		m->bus = sd_bus_flush_close_unref(m->bus);
@@ -211,6 +252,24 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* Autostart VMs start once per boot (or, in user mode, per login: $XDG_RUNTIME_DIR is as
+ * short-lived): the marker lives in the runtime folder, a tmpfs that a restarted chd keeps. */
+static void manager_autostart(struct manager *m)
+{
+	g_autofree char *marker = g_build_filename(m->config.runtime_dir, "autostarted", NULL);
+	g_autoptr(GError) error = NULL;
+
+	if (g_file_test(marker, G_FILE_TEST_EXISTS)) {
+		log_debug("chd: %s exists: autostart VMs were started earlier in this boot", marker);
+		return;
+	}
+	vm_autostart_all(m);
+	if (!g_file_set_contents(marker, "", 0, &error))
+		log_warning(_("chd: cannot write '%s': %s; a restarted chd will start the autostart VMs "
+			      "again"),
+			    marker, error->message);
+}
+
 int manager_startup(struct manager *m)
 {
 	g_autofree char *defs = manager_definition_dir(m);
@@ -240,7 +299,7 @@ int manager_startup(struct manager *m)
 	if (r < 0)
 		return r;
 	if (!m->config.no_autostart)
-		vm_autostart_all(m);
+		manager_autostart(m);
 
 	/* The name comes last: a client that sees it finds every VM in place. */
 	r = sd_bus_request_name(m->bus, CHD_BUS_NAME, 0);

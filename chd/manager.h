@@ -26,6 +26,15 @@ enum authz_mode {
 	_AUTHZ_MODE_INVALID = -EINVAL,
 };
 
+/* How workers are started (chd/worker.c, chd/worker-unit.c). */
+enum spawn_mode {
+	SPAWN_MODE_AUTO,    /* systemd in system mode on a machine booted with systemd, fork otherwise */
+	SPAWN_MODE_FORK,    /* chd's own children, in chd's cgroup */
+	SPAWN_MODE_SYSTEMD, /* transient service units in machine.slice, registered with machined */
+	_SPAWN_MODE_MAX,
+	_SPAWN_MODE_INVALID = -EINVAL,
+};
+
 /* Where everything lives; every folder can be overridden (tests). */
 struct manager_config {
 	enum manager_mode mode;
@@ -37,6 +46,7 @@ struct manager_config {
 	char *worker_path;  /* the vmm-worker binary */
 	char *schema_dir;   /* NULL: the installed RelaxNG schemas */
 	bool no_autostart;  /* skip autostart (tests) */
+	enum spawn_mode spawn;
 };
 
 struct manager {
@@ -46,6 +56,13 @@ struct manager {
 	GHashTable *vms; /* name → struct vm *, owned */
 	sd_bus_slot *object_manager_slot;
 	bool exiting;
+
+	/* SPAWN_MODE_SYSTEMD (chd/worker-unit.c): the bus of the service manager (the system bus
+	 * in system mode), the JobRemoved watch, and whether systemd-machined takes VMs. */
+	enum spawn_mode spawn; /* resolved: never AUTO */
+	sd_bus *systemd_bus;
+	sd_bus_slot *job_removed_slot;
+	bool machined;
 };
 
 int manager_config_defaults(struct manager_config *c, enum manager_mode mode);
@@ -55,7 +72,8 @@ int manager_new(struct manager_config *config, struct manager **ret);
 struct manager *manager_free(struct manager *m);
 DEFINE_POINTER_CLEANUP(struct manager, manager_free);
 
-/* Loads definitions, finds running workers again, starts autostart VMs, takes the bus name. */
+/* Loads definitions, finds running workers again, starts autostart VMs (once per boot: the
+ * marker <runtime_dir>/autostarted), takes the bus name. */
 int manager_startup(struct manager *m);
 int manager_run(struct manager *m);
 
@@ -74,6 +92,8 @@ const char *manager_mode_to_string(enum manager_mode m);
 enum manager_mode manager_mode_from_string(const char *s);
 const char *authz_mode_to_string(enum authz_mode m);
 enum authz_mode authz_mode_from_string(const char *s);
+const char *spawn_mode_to_string(enum spawn_mode m);
+enum spawn_mode spawn_mode_from_string(const char *s);
 
 /* Registers the Manager interface and the object manager (chd/manager-dbus.c). */
 int manager_bus_register(struct manager *m);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
+#include "worker.h"
 
 static bool streq_ptr(const char *a, const char *b)
 {
@@ -51,6 +52,8 @@ struct vm *vm_free(struct vm *vm)
 	vm->pidfd_source = sd_event_source_disable_unref(vm->pidfd_source);
 	vm->timer = sd_event_source_disable_unref(vm->timer);
 	vm->pidfd = safe_close(vm->pidfd);
+	worker_unit_forget(vm);
+	vm->machine_slot = sd_bus_slot_unref(vm->machine_slot);
 	vm->job_reply = sd_bus_message_unref(vm->job_reply);
 	g_clear_pointer(&vm->stop_waiters, g_ptr_array_unref);
 	domain_def_free(vm->def);
@@ -243,6 +246,9 @@ static void reply_stop_waiters(struct vm *vm)
 	g_ptr_array_set_size(vm->stop_waiters, 0);
 }
 
+static void vm_worker_stopped(struct vm *vm, enum vm_state_reason reason, enum domain_lifecycle_action action,
+			      bool crashed);
+
 /* What happens after the worker is gone: reason, on_poweroff/on_crash, transient VMs. */
 void vm_worker_exited(struct vm *vm, int exit_status, bool killed)
 {
@@ -265,19 +271,19 @@ void vm_worker_exited(struct vm *vm, int exit_status, bool killed)
 		reason = VM_STATE_REASON_FAILED;
 		action = DOMAIN_LIFECYCLE_ACTION_DESTROY;
 		if (vm->job_reply) {
-			g_autofree char *logname = g_strdup_printf("%s.log", vm->name);
-			g_autofree char *log = g_build_filename(vm->manager->config.log_dir, logname, NULL);
+			g_autofree char *log = worker_log_hint(vm);
 			sd_bus_error error = SD_BUS_ERROR_NULL;
 
 			sd_bus_error_setf(&error, CHD_ERROR_WORKER_FAILED,
 					  _("VM '%s' did not start: vmm-worker exited with %s %d; its "
-					    "messages are in '%s'"),
+					    "messages are in %s"),
 					  vm->name, killed ? _("signal") : _("status"), exit_status, log);
 			(void)sd_bus_reply_method_error(vm->job_reply, &error);
 			sd_bus_error_free(&error);
 			vm->job_reply = sd_bus_message_unref(vm->job_reply);
 		}
 	} else if (vm->stop_requested) {
+		/* Destroy or Shutdown's timeout. */
 		reason = VM_STATE_REASON_DESTROYED;
 		action = DOMAIN_LIFECYCLE_ACTION_DESTROY;
 	} else if (crashed) {
@@ -288,6 +294,27 @@ void vm_worker_exited(struct vm *vm, int exit_status, bool killed)
 		action = def->on_poweroff;
 	}
 
+	vm_worker_stopped(vm, reason, action, crashed);
+}
+
+void vm_worker_start_failed(struct vm *vm, const char *detail)
+{
+	log_warning(_("chd: VM '%s' did not start: %s"), vm->name, detail);
+	if (vm->job_reply) {
+		sd_bus_error error = SD_BUS_ERROR_NULL;
+
+		sd_bus_error_setf(&error, CHD_ERROR_WORKER_FAILED, _("VM '%s' did not start: %s"), vm->name, detail);
+		(void)sd_bus_reply_method_error(vm->job_reply, &error);
+		sd_bus_error_free(&error);
+		vm->job_reply = sd_bus_message_unref(vm->job_reply);
+	}
+	vm_worker_stopped(vm, VM_STATE_REASON_FAILED, DOMAIN_LIFECYCLE_ACTION_DESTROY, true);
+}
+
+/* The worker is gone: answer what waited for it, announce the new state, apply the on_* action. */
+static void vm_worker_stopped(struct vm *vm, enum vm_state_reason reason, enum domain_lifecycle_action action,
+			      bool crashed)
+{
 	if (vm->job_reply) {
 		/* A Suspend, Resume, Reboot or PowerButton call the worker can no longer answer. */
 		sd_bus_error error = SD_BUS_ERROR_NULL;

@@ -42,13 +42,24 @@ struct vm {
 	sd_bus *control;		/* peer connection to the worker's control socket */
 	sd_bus_slot *state_changed_slot;
 	char *worker_stop_reason;	/* StateChanged("stopped", reason) when announced */
-	char *console_path;		/* the serial port's pty (Info's SerialPty); NULL when none */
+	char *console_path;		/* the worker's serial (or virtio console) pty; NULL when none */
 	bool stop_requested;		/* Destroy or Shutdown's timeout: the exit is "destroyed" */
 	bool restarting;		/* stopped by us to be started again */
 	sd_bus_message *job_reply;	/* the call waiting for the worker (Start, Suspend, ...) */
 	GPtrArray *stop_waiters;	/* Destroy calls waiting for the worker to exit */
 	sd_event_source *timer;		/* Shutdown escalation, Destroy's SIGKILL, start timeout */
 	uint64_t shutdown_timeout_usec; /* Shutdown's escalation, armed once the button is pressed */
+	bool worker_exiting;		/* its pidfd fired: late control-connection errors are expected */
+
+	/* A worker that runs as a transient systemd unit (worker-unit.c, machined.c). */
+	char *unit;			/* "chd-vm-<escaped name>.service"; NULL for a forked worker */
+	bool unit_starting;		/* waiting for the unit's start job (JobRemoved) */
+	char *unit_job;			/* that job's object path */
+	char **unit_argv;		/* kept to ask again while an old unit of the name goes away */
+	unsigned unit_attempts;
+	sd_bus_slot *unit_slot;		/* the pending StartTransientUnit or MainPID call */
+	sd_bus_slot *machine_slot;	/* the pending RegisterMachine call */
+	bool machine_registered;
 };
 
 int vm_new(struct manager *m, struct domain_def *def, bool persistent, struct vm **ret);
@@ -62,7 +73,7 @@ const struct domain_def *vm_current_def(const struct vm *vm);
 
 /* Changes state and reason and announces it (PropertiesChanged). */
 void vm_set_state(struct vm *vm, enum vm_state state, enum vm_state_reason reason);
-/* The ConsolePath property: the worker's serial pty, or NULL (no worker, or no pty). */
+/* The ConsolePath property: the worker's pty, or NULL (no worker, or no pty). */
 void vm_set_console_path(struct vm *vm, const char *path);
 /* Emits the Lifecycle signal. */
 void vm_emit_event(struct vm *vm, enum vm_event event, const char *detail);
@@ -96,6 +107,11 @@ int worker_reconnect(struct vm *vm);
 int worker_argv(struct vm *vm, const struct domain_def *def, char ***ret, char **ret_error);
 /* Called by worker.c when the worker process is gone. */
 void vm_worker_exited(struct vm *vm, int exit_status, bool killed);
+/* Called when a worker could not be started at all (systemd refused the unit, the unit failed
+ * before it was ready); detail says why. */
+void vm_worker_start_failed(struct vm *vm, const char *detail);
+/* Where the worker's own messages are, for error messages: a file or "journalctl -u UNIT". */
+char *worker_log_hint(struct vm *vm);
 /* Called by worker.c when the worker answered Info after a start (or reconnect). */
 void vm_worker_ready(struct vm *vm, const char *worker_state);
 /* Called by worker.c on StateChanged. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The vmm-worker process of a VM: spawn with a pidfd, the control connection (the Worker peer
- * interface, data/dbus/org.cloudhypervisor.chd1.Worker.xml), supervision, and finding a worker
- * again after chd restarted. Runtime record: <runtime>/vms/<name>.xml (the definition it runs) and
- * <runtime>/vms/<name>/{pid,control.sock}. */
+/* The vmm-worker process of a VM: spawn (fork here, or a transient systemd unit in
+ * worker-unit.c), supervision through a pidfd, the control connection (the Worker peer interface,
+ * data/dbus/org.cloudhypervisor.chd1.Worker.xml), and finding a worker again after chd restarted.
+ * Runtime record: <runtime>/vms/<name>.xml (the definition it runs) and
+ * <runtime>/vms/<name>/{pid,control.sock,unit}. */
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
+#include "worker.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -39,7 +41,7 @@ static int pidfd_send_signal_(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
-static char *worker_file(struct vm *vm, const char *file)
+char *worker_file(struct vm *vm, const char *file)
 {
 	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
 
@@ -60,6 +62,18 @@ static char *worker_log(struct vm *vm, const char *suffix)
 	return g_build_filename(vm->manager->config.log_dir, file, NULL);
 }
 
+char *worker_log_hint(struct vm *vm)
+{
+	g_autofree char *unit = NULL;
+	g_autofree char *log = NULL;
+
+	/* Units write to the journal; forked workers to <log>/<name>.log. */
+	if (vm->manager->spawn == SPAWN_MODE_SYSTEMD && worker_unit_name(vm->name, &unit) >= 0)
+		return g_strdup_printf(_("the journal (journalctl -u %s)"), unit);
+	log = worker_log(vm, ".log");
+	return g_strdup_printf("'%s'", log);
+}
+
 int worker_argv(struct vm *vm, const struct domain_def *def, char ***ret, char **ret_error)
 {
 	struct domain_argv_options opts = {
@@ -69,13 +83,19 @@ int worker_argv(struct vm *vm, const struct domain_def *def, char ***ret, char *
 	return domain_def_to_argv(def, &opts, ret, ret_error);
 }
 
-static void worker_forget(struct vm *vm)
+void worker_forget(struct vm *vm)
 {
 	g_autofree char *record = worker_record(vm);
 	g_autofree char *pidfile = worker_file(vm, "pid");
 	g_autofree char *sock = worker_file(vm, "control.sock");
+	g_autofree char *unitfile = worker_file(vm, "unit");
 	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
 
+	if (vm->machine_registered)
+		machined_unregister(vm);
+	vm->machine_slot = sd_bus_slot_unref(vm->machine_slot);
+	worker_unit_forget(vm);
+	vm->worker_exiting = false;
 	vm->state_changed_slot = sd_bus_slot_unref(vm->state_changed_slot);
 	vm->control = sd_bus_flush_close_unref(vm->control);
 	vm->pidfd_source = sd_event_source_disable_unref(vm->pidfd_source);
@@ -85,6 +105,7 @@ static void worker_forget(struct vm *vm)
 	(void)unlink(record);
 	(void)unlink(pidfile);
 	(void)unlink(sock);
+	(void)unlink(unitfile);
 	(void)rmdir(dir);
 }
 
@@ -99,10 +120,16 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 		killed = si.si_code != CLD_EXITED;
 		status = si.si_status;
 	} else {
-		/* Not our child (an earlier chd started it): the worker announces a clean end with
-		 * StateChanged("stopped", reason) before it exits; no announcement means it was
-		 * killed. */
-		const char *reason = vm->worker_stop_reason;
+		/* Not our child (a unit, or an earlier chd started it): the worker announces a clean
+		 * end with StateChanged("stopped", reason) before it exits; no announcement means it
+		 * was killed. What it sent before exiting may still wait in the socket: read it all
+		 * first (the connection then fails its pending calls, which is expected now). */
+		const char *reason;
+
+		vm->worker_exiting = true;
+		while (vm->control && sd_bus_process(vm->control, NULL) > 0)
+			;
+		reason = vm->worker_stop_reason;
 
 		killed = !reason;
 		status = !reason ? SIGKILL : strcmp(reason, "error") == 0 ? 1 : 0;
@@ -125,10 +152,12 @@ static int on_state_changed(sd_bus_message *msg, void *userdata, sd_bus_error *r
 static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
 	struct vm *vm = userdata;
-	const char *state = NULL, *pty = NULL;
+	const char *state = NULL, *serial_pty = NULL, *console_pty = NULL;
 	int r;
 
 	if (sd_bus_message_is_method_error(reply, NULL)) {
+		if (vm->worker_exiting)
+			return 0;
 		log_warning(_("chd: VM '%s': the worker does not answer on its control socket: %s"), vm->name,
 			    sd_bus_message_get_error(reply)->message);
 		/* Without control the VM cannot be managed: stop it rather than leave it half-managed. */
@@ -143,14 +172,17 @@ static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_erro
 		if (r >= 0 && strcmp(key, "State") == 0)
 			r = sd_bus_message_read(reply, "v", "s", &state);
 		else if (r >= 0 && strcmp(key, "SerialPty") == 0)
-			r = sd_bus_message_read(reply, "v", "s", &pty);
+			r = sd_bus_message_read(reply, "v", "s", &serial_pty);
+		else if (r >= 0 && strcmp(key, "ConsolePty") == 0)
+			r = sd_bus_message_read(reply, "v", "s", &console_pty);
 		else if (r >= 0)
 			r = sd_bus_message_skip(reply, "v");
 		if (r >= 0)
 			r = sd_bus_message_exit_container(reply);
 	}
 	vm->timer = sd_event_source_disable_unref(vm->timer);
-	vm_set_console_path(vm, pty);
+	/* The serial port first, as libvirt's first console is serial port 0 when there is one. */
+	vm_set_console_path(vm, serial_pty && *serial_pty ? serial_pty : console_pty);
 	vm_worker_ready(vm, state);
 	return 0;
 }
@@ -222,6 +254,11 @@ int worker_kill(struct vm *vm)
 {
 	int r;
 
+	if (vm->pidfd < 0 && vm->unit_starting) {
+		/* A unit whose start job runs: cancelling the job stops it. */
+		vm->stop_requested = true;
+		return worker_unit_stop(vm);
+	}
 	if (vm->pidfd < 0)
 		return -ESRCH;
 	vm->stop_requested = true;
@@ -270,39 +307,19 @@ static _noreturn_ void worker_exec(char **argv, int control_fd, int log_fd)
 	_exit(127);
 }
 
-int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
+/* The fork path: chd binds the control socket and passes it as fd 3; output goes to <log>/<name>.log. */
+static int worker_fork(struct vm *vm, char **argv, sd_bus_error *error)
 {
-	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
 	g_autofree char *sock = worker_file(vm, "control.sock");
-	g_autofree char *pidfile = worker_file(vm, "pid");
-	g_autofree char *record = worker_record(vm);
 	g_autofree char *log = worker_log(vm, ".log");
-	g_autofree char *xml = NULL;
-	g_autofree char *msg_error = NULL;
-	g_autofree char *pidtext = NULL;
-	g_auto(GStrv) argv = NULL;
+	/* The fd chd passes; the strings belong to argv. */
+	g_autofree char **full = NULL;
+	char *control_arg[] = {"--control-socket", "fd=" G_STRINGIFY(WORKER_CONTROL_FD)};
 	_cleanup_close_ int control_fd = -1;
 	_cleanup_close_ int log_fd = -1;
-	GError *gerror = NULL;
 	pid_t pid;
 	int r;
 
-	r = worker_argv(vm, vm->def, &argv, &msg_error);
-	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION,
-					 _("VM '%s' cannot start: %s"), vm->name, msg_error ?: strerror(-r));
-	{
-		guint n = g_strv_length(argv);
-
-		argv = g_renew(char *, argv, n + 3);
-		argv[n] = g_strdup("--control-socket");
-		argv[n + 1] = g_strdup_printf("fd=%d", WORKER_CONTROL_FD);
-		argv[n + 2] = NULL;
-	}
-
-	if (g_mkdir_with_parents(dir, 0700) < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot create '%s': %s"),
-					 vm->name, dir, strerror(errno));
 	control_fd = listen_control_socket(sock);
 	if (control_fd < 0)
 		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR,
@@ -312,6 +329,75 @@ int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
 	if (log_fd < 0)
 		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot open '%s': %s"),
 					 vm->name, log, strerror(errno));
+
+	{
+		guint n = g_strv_length(argv);
+
+		full = g_new0(char *, n + 3);
+		memcpy(full, argv, n * sizeof(char *));
+		full[n] = control_arg[0];
+		full[n + 1] = control_arg[1];
+	}
+	dprintf(log_fd, "chd: starting VM '%s':", vm->name);
+	for (size_t i = 0; full[i]; i++)
+		dprintf(log_fd, " %s", full[i]);
+	dprintf(log_fd, "\n");
+
+	pid = fork();
+	if (pid < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: fork: %s"),
+					 vm->name, strerror(errno));
+	if (pid == 0)
+		worker_exec(full, control_fd, log_fd);
+
+	r = worker_attach(vm, pid, true);
+	if (r < 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		worker_forget(vm);
+		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"), vm->name,
+					 strerror(-r));
+	}
+	return 0;
+}
+
+int worker_attach(struct vm *vm, pid_t pid, bool starting)
+{
+	g_autofree char *pidfile = worker_file(vm, "pid");
+	g_autofree char *pidtext = g_strdup_printf("%d\n", pid);
+	int r;
+
+	vm->pid = pid;
+	vm->pidfd = pidfd_open_(pid);
+	if (vm->pidfd < 0)
+		return -errno;
+	(void)g_file_set_contents(pidfile, pidtext, -1, NULL);
+	r = sd_event_add_io(vm->manager->event, &vm->pidfd_source, vm->pidfd, EPOLLIN, on_pidfd, vm);
+	if (r >= 0 && starting)
+		r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC,
+					       WORKER_START_TIMEOUT_USEC, 0, on_start_timeout, vm);
+	if (r >= 0)
+		r = worker_connect(vm);
+	return r;
+}
+
+int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
+{
+	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
+	g_autofree char *record = worker_record(vm);
+	g_autofree char *xml = NULL;
+	g_autofree char *msg_error = NULL;
+	g_auto(GStrv) argv = NULL;
+	GError *gerror = NULL;
+	int r;
+
+	r = worker_argv(vm, vm->def, &argv, &msg_error);
+	if (r < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION,
+					 _("VM '%s' cannot start: %s"), vm->name, msg_error ?: strerror(-r));
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot create '%s': %s"),
+					 vm->name, dir, strerror(errno));
 	/* The runtime record first: a chd restarted at any later instant finds the worker. */
 	if (domain_def_format(vm->def, &xml) < 0 || !g_file_set_contents(record, xml, -1, &gerror)) {
 		sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot write '%s': %s"),
@@ -320,46 +406,16 @@ int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
 		return -EIO;
 	}
 
-	dprintf(log_fd, "chd: starting VM '%s':", vm->name);
-	for (size_t i = 0; argv[i]; i++)
-		dprintf(log_fd, " %s", argv[i]);
-	dprintf(log_fd, "\n");
-
-	pid = fork();
-	if (pid < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: fork: %s"),
-					 vm->name, strerror(errno));
-	if (pid == 0)
-		worker_exec(argv, control_fd, log_fd);
-
-	vm->pid = pid;
-	vm->pidfd = pidfd_open_(pid);
-	if (vm->pidfd < 0) {
-		r = -errno;
-		kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		worker_forget(vm);
-		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: pidfd: %s"),
-					 vm->name, strerror(-r));
-	}
-	pidtext = g_strdup_printf("%d\n", pid);
-	(void)g_file_set_contents(pidfile, pidtext, -1, NULL);
-
 	g_free(vm->worker_stop_reason);
 	vm->worker_stop_reason = NULL;
 	vm->stop_requested = false;
-	r = sd_event_add_io(vm->manager->event, &vm->pidfd_source, vm->pidfd, EPOLLIN, on_pidfd, vm);
-	if (r >= 0)
-		r = sd_event_add_time_relative(vm->manager->event, &vm->timer, CLOCK_MONOTONIC,
-					       WORKER_START_TIMEOUT_USEC, 0, on_start_timeout, vm);
-	if (r >= 0)
-		r = worker_connect(vm);
+	if (vm->manager->spawn == SPAWN_MODE_SYSTEMD)
+		r = worker_unit_start(vm, argv, error);
+	else
+		r = worker_fork(vm, argv, error);
 	if (r < 0) {
-		(void)pidfd_send_signal_(vm->pidfd, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		worker_forget(vm);
-		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: %s"), vm->name,
-					 strerror(-r));
+		(void)unlink(record);
+		return r;
 	}
 
 	/* The live definition: what this worker runs, whatever Define does meanwhile. */
@@ -395,36 +451,48 @@ static bool worker_pid_matches(struct vm *vm, pid_t pid)
 	return false;
 }
 
+
 int worker_reconnect(struct vm *vm)
 {
 	g_autofree char *pidfile = worker_file(vm, "pid");
+	g_autofree char *unitfile = worker_file(vm, "unit");
 	g_autofree char *text = NULL;
 	guint64 pid = 0;
 	int r;
 
+	/* A worker that runs as a unit says so in <runtime>/vms/<name>/unit. */
+	if (g_file_get_contents(unitfile, &vm->unit, NULL, NULL))
+		g_strstrip(vm->unit);
 	if (!g_file_get_contents(pidfile, &text, NULL, NULL) ||
 	    !g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, G_MAXINT32, &pid, NULL) ||
 	    !worker_pid_matches(vm, (pid_t)pid)) {
+		/* A unit without a pid file was still starting when chd stopped: nobody would
+		 * manage it, so it goes. */
+		if (vm->unit)
+			(void)worker_unit_stop(vm);
 		worker_forget(vm);
 		vm->live = domain_def_free(vm->live);
 		return -ESRCH;
 	}
-	vm->pid = (pid_t)pid;
-	vm->pidfd = pidfd_open_(vm->pid);
-	if (vm->pidfd < 0) {
+	r = worker_attach(vm, (pid_t)pid, false);
+	if (r == -ESRCH) {
 		worker_forget(vm);
 		vm->live = domain_def_free(vm->live);
-		return -ESRCH;
+		return r;
 	}
-	r = sd_event_add_io(vm->manager->event, &vm->pidfd_source, vm->pidfd, EPOLLIN, on_pidfd, vm);
-	if (r >= 0)
-		r = worker_connect(vm);
 	if (r < 0) {
 		log_warning(_("chd: VM '%s': cannot reconnect to worker %d: %s"), vm->name, vm->pid, strerror(-r));
 		return r;
 	}
 	/* Running until the worker's Info says otherwise. */
 	vm_set_state(vm, VM_STATE_RUNNING, VM_STATE_REASON_RECONNECTED);
-	log_info(_("chd: VM '%s': found its worker %d again"), vm->name, vm->pid);
+	if (vm->unit) {
+		/* machined keeps its machines across a chd restart; this only fills a gap (machined
+		 * restarted meanwhile). */
+		machined_register(vm);
+		log_info(_("chd: VM '%s': found its worker %d (unit %s) again"), vm->name, vm->pid, vm->unit);
+	} else {
+		log_info(_("chd: VM '%s': found its worker %d again"), vm->name, vm->pid);
+	}
 	return 0;
 }

@@ -45,43 +45,67 @@ static void make_terminal_raw(void)
 	}
 }
 
-/* --serial pty: a new pseudo-terminal, its name logged as Cloud Hypervisor does and reported
- * by the control socket's Info (SerialPty), where chd reads it. */
-static int open_pty(const char *option, struct chardev **ret)
+/* A pty's path on standard error, whatever the log level: the user (or chd, reading the worker's
+ * log) opens it to reach the guest, as with Cloud Hypervisor's --console pty. */
+static void announce_pty(const char *option, const struct chardev *c)
 {
-	int r = chardev_new(OUTPUT_MODE_PTY, NULL, ret);
-
-	if (r < 0)
-		return log_error_errno(r, "%s: cannot create a pseudo-terminal: %s", option, strerror(-r));
-	log_info("%s: pseudo-terminal %s", option, chardev_pty_path(*ret));
-	return 0;
+	fprintf(stderr, "vmm-worker: %s pty: %s\n", option, chardev_pty_path(c));
 }
 
-static int open_output(const char *option, const struct output_config *out, int *ret_fd)
+/* The serial port's host end: output fd, input fd and, for pty, the chardev that owns both. */
+static int setup_serial(const struct output_config *out, struct worker_io *io, struct chardev **ret_pty)
 {
+	int r;
+
 	switch (out->mode) {
 	case OUTPUT_MODE_OFF:
 	case OUTPUT_MODE_NULL:
-		*ret_fd = -1;
 		return 0;
 	case OUTPUT_MODE_TTY:
-		*ret_fd = STDOUT_FILENO;
+		io->serial_fd = STDOUT_FILENO;
+		io->serial_in_fd = STDIN_FILENO;
+		make_terminal_raw();
 		return 0;
 	case OUTPUT_MODE_FILE: {
 		int fd = open(out->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
 		if (fd < 0)
-			return log_error_errno(errno, "%s: cannot open '%s' for writing: %m", option, out->path);
-		*ret_fd = fd;
+			return log_error_errno(errno, "--serial: cannot open '%s' for writing: %m", out->path);
+		io->serial_fd = fd;
 		return 0;
 	}
-	case OUTPUT_MODE_PTY: /* open_pty() */
+	case OUTPUT_MODE_PTY:
+		r = chardev_new(OUTPUT_MODE_PTY, NULL, ret_pty);
+		if (r < 0)
+			return log_error_errno(r, "--serial: cannot create a pseudo-terminal: %s", strerror(-r));
+		io->serial_fd = chardev_output_fd(*ret_pty);
+		io->serial_in_fd = chardev_input_fd(*ret_pty);
+		io->serial_pty = chardev_pty_path(*ret_pty);
+		announce_pty("--serial", *ret_pty);
+		return 0;
 	case _OUTPUT_MODE_MAX:
 	case _OUTPUT_MODE_INVALID:
 	default:
 		break;
 	}
-	return log_error_errno(ENOTSUP, "%s: mode '%s' is not supported yet; use tty, pty, file=PATH, null or off",
-			       option, output_mode_to_string(out->mode));
+	return log_error_errno(EINVAL, "--serial: invalid mode %d", out->mode);
+}
+
+/* The virtio console's backend; none for --console off. */
+static int setup_console(const struct output_config *out, struct worker_io *io)
+{
+	int r;
+
+	if (out->mode == OUTPUT_MODE_OFF)
+		return 0;
+	r = chardev_new(out->mode, out->path, &io->console);
+	if (r < 0 && out->mode == OUTPUT_MODE_FILE)
+		return log_error_errno(r, "--console: cannot open '%s' for writing: %s", out->path, strerror(-r));
+	if (r < 0)
+		return log_error_errno(r, "--console: cannot set up %s: %s", output_mode_to_string(out->mode),
+				       strerror(-r));
+	if (out->mode == OUTPUT_MODE_PTY)
+		announce_pty("--console", io->console);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -109,23 +133,17 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct worker_serial serial = { .out_fd = -1, .in_fd = -1 };
+	struct worker_io io = { .serial_fd = -1, .serial_in_fd = -1 };
 	_cleanup_(chardev_freep) struct chardev *serial_pty = NULL;
-	if (cfg.serial.mode == OUTPUT_MODE_PTY) {
-		r = open_pty("--serial", &serial_pty);
-		if (r >= 0) {
-			serial.out_fd = chardev_output_fd(serial_pty);
-			serial.in_fd = chardev_input_fd(serial_pty);
-			serial.pty_path = chardev_pty_path(serial_pty);
-		}
-	} else
-		r = open_output("--serial", &cfg.serial, &serial.out_fd);
+	r = setup_serial(&cfg.serial, &io, &serial_pty);
+	if (r >= 0)
+		r = setup_console(&cfg.console, &io);
 	if (r < 0) {
+		if (io.serial_fd > STDERR_FILENO && !serial_pty)
+			close(io.serial_fd);
 		vmm_config_done(&cfg);
 		return EXIT_USAGE;
 	}
-	if (cfg.console.mode != OUTPUT_MODE_OFF)
-		log_debug("--console: no virtio-console device in this build; the guest console is the serial port");
 
 	/* Block the signals sd-event turns into events before any thread exists, so every vCPU thread
 	 * inherits the mask; vCPU threads unblock only their kick signal. */
@@ -136,28 +154,22 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	r = vcpu_signals_init();
-	if (r < 0) {
-		log_error_errno(r, "cannot install the vCPU kick handler: %s", strerror(-r));
-		return EXIT_GUEST_FAILED;
-	}
-
-	if (cfg.serial.mode == OUTPUT_MODE_TTY) {
-		serial.in_fd = STDIN_FILENO;
-		make_terminal_raw();
-	}
-
 	int status = EXIT_GUEST_FAILED;
 	struct worker *w = NULL;
-	r = worker_new(&cfg, &serial, &w);
+	r = vcpu_signals_init();
+	if (r < 0)
+		log_error_errno(r, "cannot install the vCPU kick handler: %s", strerror(-r));
+	else
+		r = worker_new(&cfg, &io, &w);
 	if (r >= 0) {
 		enum vm_exit e = worker_run(w);
 		status = (e == VM_EXIT_POWEROFF || e == VM_EXIT_STOP) ? EXIT_SUCCESS : EXIT_GUEST_FAILED;
 		worker_free(w);
 	}
 
-	if (!serial_pty && serial.out_fd > STDERR_FILENO)
-		close(serial.out_fd);
+	if (io.serial_fd > STDERR_FILENO && !serial_pty)
+		close(io.serial_fd);
+	io.console = chardev_free(io.console); /* restores the terminal of --console tty */
 	vmm_config_done(&cfg);
 	return status;
 }

@@ -133,7 +133,7 @@ void vm_irq_set(void *opaque, bool level)
 		log_debug("KVM_IRQ_LINE %u: %m", irq->gsi);
 }
 
-int vm_new(const struct vmm_config *cfg, int serial_fd, struct vm **ret)
+int vm_new(const struct vmm_config *cfg, int serial_fd, struct chardev *console, struct vm **ret)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -141,6 +141,7 @@ int vm_new(const struct vmm_config *cfg, int serial_fd, struct vm **ret)
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->exit_fd = -1;
 	vm->serial_fd = serial_fd;
+	vm->console = console;
 
 	int r = vm_pause_init(vm);
 	if (r < 0) {

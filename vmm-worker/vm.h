@@ -26,6 +26,7 @@ struct msi_routes;
 struct msix_kvm;
 struct virtio_pci;
 struct virtio_device;
+struct chardev;
 
 #define VM_MAX_VIRTIO 16
 
@@ -71,6 +72,7 @@ struct vm {
 	struct bus mmio;
 
 	int serial_fd; /* not owned: -1 discards output */
+	struct chardev *console; /* not owned: the virtio-console's backend, NULL for none */
 	struct vm_irq irq_serial;
 	struct vm_irq irq_ged;
 	struct serial *serial;
@@ -96,8 +98,9 @@ struct vm {
 };
 
 /* Creates the VM, loads kernel and initramfs, builds ACPI tables and the vCPUs (not yet running).
- * Logs the reason of a failure itself. */
-int vm_new(const struct vmm_config *cfg, int serial_fd, struct vm **ret);
+ * serial_fd and console are the host ends of the serial port and the virtio console; they outlive
+ * the VM (a pty keeps its path across reboots). Logs the reason of a failure itself. */
+int vm_new(const struct vmm_config *cfg, int serial_fd, struct chardev *console, struct vm **ret);
 struct vm *vm_free(struct vm *vm);
 
 int vm_start(struct vm *vm);

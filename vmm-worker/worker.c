@@ -69,7 +69,7 @@ static int on_vm_exit(sd_event_source *s, int fd, uint32_t revents, void *userda
 	return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
-static int on_serial_input(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct worker *w = userdata;
 	uint8_t buf[64];
@@ -89,7 +89,7 @@ static int on_serial_input(sd_event_source *s, int fd, uint32_t revents, void *u
 	return 0;
 }
 
-int worker_new(const struct vmm_config *cfg, const struct worker_serial *serial, struct worker **ret)
+int worker_new(const struct vmm_config *cfg, const struct worker_io *io, struct worker **ret)
 {
 	_cleanup_(worker_freep) struct worker *w = NULL;
 	int r;
@@ -98,7 +98,7 @@ int worker_new(const struct vmm_config *cfg, const struct worker_serial *serial,
 	if (!w)
 		return log_error_errno(ENOMEM, "out of memory");
 	w->cfg = cfg;
-	w->serial = *serial;
+	w->io = *io;
 	w->state = WORKER_STATE_STARTING;
 	w->stop_reason = _WORKER_REASON_INVALID;
 
@@ -111,11 +111,11 @@ int worker_new(const struct vmm_config *cfg, const struct worker_serial *serial,
 		if (r < 0)
 			return log_error_errno(r, "cannot watch signal %d: %s", signals[i], strerror(-r));
 	}
-	if (serial->in_fd >= 0 && cfg->serial.mode != OUTPUT_MODE_OFF) {
+	if (io->serial_in_fd >= 0 && cfg->serial.mode != OUTPUT_MODE_OFF) {
 		/* Regular files and /dev/null cannot be polled; they give the guest no input anyway. */
-		r = sd_event_add_io(w->event, NULL, serial->in_fd, EPOLLIN, on_serial_input, w);
+		r = sd_event_add_io(w->event, NULL, io->serial_in_fd, EPOLLIN, on_stdin, w);
 		if (r < 0)
-			log_debug("not forwarding fd %d to the serial port: %s", serial->in_fd, strerror(-r));
+			log_debug("not forwarding standard input to the serial port: %s", strerror(-r));
 	}
 
 	if (cfg->control_path || cfg->control_fd >= 0) {
@@ -145,7 +145,7 @@ static enum vm_exit worker_boot(struct worker *w, enum worker_reason why)
 {
 	int r;
 
-	r = vm_new(w->cfg, w->serial.out_fd, &w->vm);
+	r = vm_new(w->cfg, w->io.serial_fd, w->io.console, &w->vm);
 	if (r < 0)
 		return VM_EXIT_ERROR;
 
@@ -198,8 +198,8 @@ enum vm_exit worker_run(struct worker *w)
 				 why == WORKER_REASON_REBOOT ? "reboot requested" : "guest reset",
 				 (unsigned long long)w->stats.boots + 1);
 		e = worker_boot(w, why);
-		/* The first exit reason wins: a stop (SIGTERM, Stop) asked for while the guest was
-		 * resetting itself must not be lost to a new boot. */
+		/* A guest reset that raced with SIGTERM or Stop recorded itself first: the host's
+		 * request still wins, or the reboot loop would run on forever. */
 		if (e == VM_EXIT_RESET && w->stop_reason != _WORKER_REASON_INVALID)
 			e = VM_EXIT_STOP;
 		if (e != VM_EXIT_RESET)

@@ -14,6 +14,7 @@
 
 struct vmm_config;
 struct control;
+struct chardev;
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
 
@@ -63,23 +64,24 @@ const char *worker_command_to_string(enum worker_command c);
 enum worker_command worker_command_from_string(const char *s);
 bool worker_command_allowed(enum worker_command c, enum worker_state s);
 
+/* The host ends of the guest's consoles, set up by main() once for the worker's life; not owned. */
+struct worker_io {
+	int serial_fd;		 /* serial output; -1 discards it */
+	int serial_in_fd;	 /* host input for the serial port (stdin, a pty); -1 for none */
+	struct chardev *console; /* the virtio console's backend; NULL: no virtio console */
+	const char *serial_pty;	 /* --serial pty: the terminal a user opens (Info's SerialPty) */
+};
+
 struct worker_stats {
 	uint64_t boots;
 	uint64_t pauses;
 	uint64_t power_button_presses;
 };
 
-/* The host side of the serial port; nothing here is owned by the worker. */
-struct worker_serial {
-	int out_fd;	      /* guest output; -1 discards it */
-	int in_fd;	      /* host input for the guest (stdin, a pty); -1 for none */
-	const char *pty_path; /* with --serial pty: the terminal a user opens (Info's SerialPty) */
-};
-
 struct worker {
 	const struct vmm_config *cfg;
 	sd_event *event;
-	struct worker_serial serial;
+	struct worker_io io;
 
 	struct vm *vm;		     /* the current boot; NULL between boots */
 	sd_event_source *vm_exit_source; /* watches vm->exit_fd */
@@ -100,7 +102,7 @@ struct worker {
 
 /* Creates the worker and its event loop; with cfg's control socket, starts listening on it (so a
  * client can connect before the first boot). Logs the reason of a failure itself. */
-int worker_new(const struct vmm_config *cfg, const struct worker_serial *serial, struct worker **ret);
+int worker_new(const struct vmm_config *cfg, const struct worker_io *io, struct worker **ret);
 struct worker *worker_free(struct worker *w);
 DEFINE_POINTER_CLEANUP(struct worker, worker_free)
 

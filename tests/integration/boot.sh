@@ -114,24 +114,8 @@ for kind in poweroff reboot; do
         || bail "cannot build the guest initramfs"
 done
 
-n=0
-failures=0
-# check DESCRIPTION COMMAND...: one TAP line, "ok" when COMMAND succeeds.
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc${todo:+ # TODO $todo}"
-    elif [[ -n ${todo:-} ]]; then
-        # A known, documented gap: reported, but not counted as a regression (TAP TODO).
-        echo "not ok $n - $desc # TODO $todo"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-        failed_case=1
-    fi
-}
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
 
 elapsed() {
     local now=$EPOCHREALTIME

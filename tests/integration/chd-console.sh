@@ -86,8 +86,8 @@ private_chd_start "$work" "$chd" "$vmm" || bail "chd did not start"
 
 private_chd_definition shell "$bzimage" "$work/initramfs.cpio.gz" 256 1 "    <console type='pty'/>" \
     >"$work/shell.xml"
-tap_check "chctl define a VM with <console type='pty'>" quiet "$chctl" define "$work/shell.xml"
-tap_check "ConsolePath is empty while it is shut off" test -z "$(prop shell ConsolePath)"
+check "chctl define a VM with <console type='pty'>" quiet "$chctl" define "$work/shell.xml"
+check "ConsolePath is empty while it is shut off" test -z "$(prop shell ConsolePath)"
 
 # A person at a terminal: start with the console attached, wait for the shell, type a command
 # whose output differs from what was typed (so the guest ran it, not just echoed it), Ctrl-].
@@ -96,29 +96,30 @@ rc=0
     --expect "CHD-GUEST-SHELL" --expect "guest# " \
     --send 'echo CHD-TYPED-$((6 * 7)) $(uname -r)\r' --expect "CHD-TYPED-42 [0-9]" --send '\x1d' \
     -- "$chctl" start --console shell >"$work/session-start.out" 2>&1 || rc=$?
-tap_check "chctl start --console attaches and shows the guest's shell (userspace within $boot_timeout s)" \
+check "chctl start --console attaches and shows the guest's shell (userspace within $boot_timeout s)" \
     has "$work/session-start.out" "CHD-GUEST-SHELL"
-tap_check "a command typed on the console runs in the guest, its output comes back" \
+check "a command typed on the console runs in the guest, its output comes back" \
     has "$work/session-start.out" "CHD-TYPED-42 $("$testhost" kit kernel-release)"
-tap_check "Ctrl-] leaves the console with status 0 (got $rc)" test "$rc" -eq 0
-tap_check "the VM runs on after leaving the console" wait_prop shell State running 1
+check "Ctrl-] leaves the console with status 0 (got $rc)" test "$rc" -eq 0
+check "the VM runs on after leaving the console" wait_prop shell State running 1
 pty=$(prop shell ConsolePath)
-tap_check "ConsolePath is the worker's pseudo-terminal ($pty)" is_pty "$pty"
-tap_check "chctl info shows it" info_shows shell "Console: *$pty"
+check "ConsolePath is the worker's pseudo-terminal ($pty)" is_pty "$pty"
+check "chctl info shows it" info_shows shell "Console: *$pty"
 
 # Attach again; press the power button while attached: the console ends with the guest.
 rc=0
 "$session" --timeout "$boot_timeout" --send '\r' --expect "guest# " \
     --run "'$chctl' shutdown shell >>'$work/commands.log' 2>&1" --expect "CHD-GUEST-POWER-BUTTON" \
     -- "$chctl" console shell >"$work/session-again.out" 2>&1 || rc=$?
-tap_check "chctl console attaches again: Enter gives a new prompt" has "$work/session-again.out" "guest# "
-tap_check "chctl shutdown presses the power button: the guest sees it" \
+check "chctl console attaches again: Enter gives a new prompt" has "$work/session-again.out" "guest# "
+check "chctl shutdown presses the power button: the guest sees it" \
     has "$work/session-again.out" "CHD-GUEST-POWER-BUTTON"
-tap_check "the console ends by itself when the guest powers off (status $rc)" \
+check "the console ends by itself when the guest powers off (status $rc)" \
     bash -c "[[ $rc -eq 0 ]] && grep -q \"The console of 'shell' closed\" '$work/session-again.out'"
-tap_check "the VM is shut off (shutdown)" wait_prop shell StateReason shutdown 30
-tap_check "State is shut-off" wait_prop shell State shut-off 1
-tap_check "ConsolePath is empty again" test -z "$(prop shell ConsolePath)"
+check "the VM is shut off (shutdown)" wait_prop shell StateReason shutdown 30
+check "State is shut-off" wait_prop shell State shut-off 1
+check "ConsolePath is empty again" test -z "$(prop shell ConsolePath)"
 
-((tap_failures == 0)) || diagnose
-tap_done
+((failures == 0)) || diagnose
+echo "# $((n - failures)) of $n checks passed"
+((failures == 0))

@@ -19,11 +19,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testhost=$here/../testhost/testhost
 boot_timeout=${CHD_BOOT_TIMEOUT:-90}
-
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=lib-chd.sh
+source "$here/lib-chd.sh"
 
 [[ $# -eq 2 ]] || { echo "usage: $0 CHD VMM_WORKER" >&2; exit 2; }
 chd=$1
@@ -49,53 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The guest: userspace marker, then a power-button handler that powers off. The power button
-# arrives through the Generic Event Device: with evdev, as a key on /dev/input/event*; the kit's
-# cloud kernel has evdev only as a module the kit does not carry, so the handler also watches the
-# GED's interrupt count in /proc/interrupts ("ACPI:Ged"), which is what the button raises.
-kit=$("$testhost" kit dir) || bail "testhost kit dir failed"
-bzimage=$("$testhost" kit bzimage) || bail "testhost kit bzimage failed"
-modules="button"
-if find "$kit/modules" -name 'evdev.ko*' | grep -q .; then
-    modules="button evdev"
-fi
-cat >"$work/init.sh" <<'EOF'
-#!/bin/sh
-power_off() { echo "<2>CHD-GUEST-POWER-BUTTON $1" >/dev/kmsg; poweroff -f; }
-for ev in /dev/input/event*; do
-    [ -e "$ev" ] || continue
-    (dd if="$ev" bs=1 count=1 >/dev/null 2>&1; power_off evdev) &
-done
-ged_count() { awk '/Ged/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n }' /proc/interrupts; }
-base=$(ged_count)
-echo "<2>CHD-GUEST-USERSPACE (GED interrupts: ${base:-none})" >/dev/kmsg
-echo "CHD-GUEST-ECHO from userspace"
-while :; do
-    [ -n "$base" ] && [ "$(ged_count)" != "$base" ] && power_off ged
-    sleep 0.2
-done
-EOF
-"$testhost" guest-initramfs --init "$work/init.sh" --modules "$modules" -o "$work/initramfs.cpio.gz" \
-    >/dev/null || bail "cannot build the guest initramfs"
-
-definition() { # NAME
-    cat <<EOF
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>512</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type>hvm</type>
-    <kernel>$bzimage</kernel>
-    <initrd>$work/initramfs.cpio.gz</initrd>
-    <cmdline>console=ttyS0 quiet</cmdline>
-  </os>
-  <devices>
-    <serial type='file'><source path='$work/$1.console.log'/></serial>
-  </devices>
-</domain>
-EOF
-}
+make_guest
 
 cat >"$work/bus.conf" <<EOF
 <busconfig>
@@ -128,42 +79,7 @@ bus() { busctl --address="$address" "$@"; }
 mgr() { bus call org.cloudhypervisor.chd1 /org/cloudhypervisor/chd1 org.cloudhypervisor.chd1.Manager "$@"; }
 vm() { local path=$1; shift; bus call org.cloudhypervisor.chd1 "$path" org.cloudhypervisor.chd1.VM "$@"; }
 prop() { bus get-property org.cloudhypervisor.chd1 "$1" org.cloudhypervisor.chd1.VM "$2" | sed 's/^[a-z] //; s/"//g'; }
-# wait_prop PATH PROPERTY VALUE SECONDS
-wait_prop() {
-    local deadline=$((SECONDS + $4))
-    while ((SECONDS < deadline)); do
-        [[ $(prop "$1" "$2") == "$3" ]] && return 0
-        sleep 0.2
-    done
-    [[ $(prop "$1" "$2") == "$3" ]]
-}
-# wait_console FILE MARKER SECONDS
-wait_console() {
-    local deadline=$((SECONDS + $3))
-    while ((SECONDS < deadline)); do
-        grep -aq "$2" "$1" 2>/dev/null && return 0
-        sleep 0.2
-    done
-    return 1
-}
-pid_alive() { kill -0 "$1" 2>/dev/null; }
-pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
-n=0
-failures=0
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc${todo:+ # TODO $todo}"
-    elif [[ -n ${todo:-} ]]; then
-        echo "not ok $n - $desc # TODO $todo"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-    fi
-}
 diagnose() {
     echo "# chd log (last 30 lines):"
     tail -n 30 "$work/chd.log" | sed 's/^/#   /'
@@ -175,7 +91,7 @@ diagnose() {
 }
 
 echo "1..17"
-echo "# guest kernel $("$testhost" kit kernel-release); modules: $modules"
+echo "# guest kernel $("$testhost" kit kernel-release); modules: $guest_modules"
 start_chd || bail "chd did not start: $(tail -n 5 "$work/chd.log")"
 
 path=$(mgr Define s "$(definition web1)" | sed 's/^o "\(.*\)"$/\1/')

@@ -1,25 +1,22 @@
 # SPDX-License-Identifier: Apache-2.0
-# Sourced by the integration scripts: TAP test points.
-#
-#   tap_check DESCRIPTION COMMAND...   "ok N - DESCRIPTION" when COMMAND succeeds, else "not ok"
-#   tap_done                           a summary comment; fails when a check failed
+# TAP helpers the integration scripts source: a test counter, a failure count, and check().
+# Sets failed_case=1 on a failure the caller did not mark as a known gap (todo=REASON).
 
-tap_n=0
-tap_failures=0
-
-tap_check() {
+n=0
+failures=0
+# check DESCRIPTION COMMAND...: one TAP line, "ok" when COMMAND succeeds.
+check() {
     local desc=$1
     shift
-    tap_n=$((tap_n + 1))
+    n=$((n + 1))
     if "$@"; then
-        echo "ok $tap_n - $desc"
-        return 0
+        echo "ok $n - $desc${todo:+ # TODO $todo}"
+    elif [[ -n ${todo:-} ]]; then
+        # A known, documented gap: reported, but not counted as a regression (TAP TODO).
+        echo "not ok $n - $desc # TODO $todo"
+    else
+        echo "not ok $n - $desc"
+        failures=$((failures + 1))
+        failed_case=1
     fi
-    echo "not ok $tap_n - $desc"
-    tap_failures=$((tap_failures + 1))
-}
-
-tap_done() {
-    echo "# $((tap_n - tap_failures)) of $tap_n checks passed"
-    ((tap_failures == 0))
 }

@@ -61,20 +61,8 @@ GUEST
 pattern_hex=434844524e47
 awk 'BEGIN { for (i = 0; i < 174763; i++) printf "CHDRNG" }' >"$work/pattern"
 
-n=0
-failures=0
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-        failed=1
-    fi
-}
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
 
 lines() {
     grep -a "^$1" "$log" | tr -d '\r' || true
@@ -83,7 +71,7 @@ lines() {
 run_case() {
     local name=$1 cpus=$2 rng=$3
     log=$work/$name.log
-    failed=0
+    failed_case=0
     local cmd=("$vmm" --kernel "$bzimage" --initramfs "$work/initramfs.cpio.gz"
         --cmdline "console=ttyS0 quiet" --cpus "boot=$cpus" --memory size=512M
         --serial tty --console off)
@@ -117,7 +105,7 @@ run_case() {
         echo "# the guest's PCI and virtio messages:"
         lines CHD-DMESG | sed 's/^CHD-DMESG /#   /'
     fi
-    if ((failed)); then
+    if ((failed_case)); then
         echo "# vmm-worker output (last 30 lines):"
         tail -n 30 "$log" | tr -d '\r' | sed 's/^/#   /'
     fi

@@ -63,13 +63,13 @@ check "the debug port records boot-progress markers" grep -q "boot progress 0x02
 run --kernel "$payloads/hello.elf" --serial null --console off
 check "--serial null discards the output and still powers off (got $rc)" test "$rc" -eq 0 -a ! -s "$work/out"
 
-# -- --serial pty: a pseudo-terminal named in the log and in the control socket's Info --------------
-"$vmm" --kernel "$payloads/halt.elf" --serial pty --console off -v --control-socket "$work/ctl.sock" \
+# -- --serial pty: a pseudo-terminal named on stderr and in the control socket's Info -------------
+"$vmm" --kernel "$payloads/halt.elf" --serial pty --console off --control-socket "$work/ctl.sock" \
 	</dev/null >"$work/out" 2>"$work/err" &
 bgpid=$!
-if wait_for "$work/err" "pseudo-terminal /dev/pts/" 1; then
+if wait_for "$work/err" "--serial pty: /dev/pts/" 1; then
 	pty=$(grep -o '/dev/pts/[0-9]*' "$work/err" | head -n1)
-	ok "--serial pty logs its terminal ($pty)"
+	ok "--serial pty names its terminal ($pty)"
 	if command -v busctl >/dev/null; then
 		for _ in $(seq 50); do [[ -S $work/ctl.sock ]] && break; sleep 0.1; done
 		info=$(busctl --address="unix:path=$work/ctl.sock" call org.cloudhypervisor.chd1 \
@@ -80,7 +80,7 @@ if wait_for "$work/err" "pseudo-terminal /dev/pts/" 1; then
 	timeout 3 cat "$pty" >"$work/pty.out" 2>/dev/null
 	check "the guest's output arrives on the pseudo-terminal" grep -q "payload: halting" "$work/pty.out"
 else
-	not_ok "--serial pty logs its terminal" "$work/err"
+	not_ok "--serial pty names its terminal" "$work/err"
 fi
 kill -TERM "$bgpid"
 wait "$bgpid"; rc=$?; bgpid=

@@ -31,6 +31,7 @@ static void test_tables(void)
 	WALK(vm_job, _VM_JOB_MAX);
 	WALK(manager_mode, _MANAGER_MODE_MAX);
 	WALK(authz_mode, _AUTHZ_MODE_MAX);
+	WALK(spawn_mode, _SPAWN_MODE_MAX);
 }
 
 /* Every state, reason and event string is documented in the interface XML. */

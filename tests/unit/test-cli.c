@@ -46,6 +46,27 @@ static void assert_empty(const struct vmm_config *cfg)
 	g_assert_cmpint(cfg->control_fd, ==, -1);
 }
 
+static void test_vsock(void)
+{
+	struct vmm_config cfg;
+	g_autofree char *err = NULL;
+
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k"), ==, 0);
+	g_assert_false(cfg.vsock.enabled);
+	vmm_config_done(&cfg);
+	/* What chd emits for a <vsock> (Cloud Hypervisor's spelling). */
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--vsock", "cid=42,socket=/run/chd/vms/a/vsock,id=vsock0"), ==, 0);
+	g_assert_true(cfg.vsock.enabled);
+	g_assert_cmpuint(cfg.vsock.cid, ==, 42);
+	g_assert_cmpstr(cfg.vsock.socket, ==, "/run/chd/vms/a/vsock");
+	g_assert_cmpstr(cfg.vsock.id, ==, "vsock0");
+	vmm_config_done(&cfg);
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--vsock", "socket=/s,cid=4294967294"), ==, 0);
+	g_assert_cmpuint(cfg.vsock.cid, ==, 4294967294u);
+	g_assert_null(cfg.vsock.id);
+	vmm_config_done(&cfg);
+}
+
 static void test_control_socket(void)
 {
 	struct vmm_config cfg;
@@ -346,6 +367,18 @@ static const struct bad_case bad_cases[] = {
     {{"--kernel", "k", "--memory", "size=1G,shared=on"}, -EOPNOTSUPP, "parameter 'shared' is not supported"},
     {{"--kernel", "k", "--memory", "hugepages=on"}, -EOPNOTSUPP, "parameter 'hugepages' is not supported"},
     {{"--kernel", "k", "--memory", "hotplug_size=1G"}, -EOPNOTSUPP, "'hotplug_size' is not supported"},
+    /* --vsock */
+    {{"--kernel", "k", "--vsock", "cid=3"}, -EINVAL, "--vsock: 'cid=3' lacks socket="},
+    {{"--kernel", "k", "--vsock", "socket=/s"}, -EINVAL, "--vsock: 'socket=/s' lacks cid="},
+    {{"--kernel", "k", "--vsock", "cid=2,socket=/s"}, -ERANGE, "--vsock: invalid value 'cid=2': expected a number from 3"},
+    {{"--kernel", "k", "--vsock", "cid=4294967295,socket=/s"}, -ERANGE, "invalid value 'cid=4294967295'"},
+    {{"--kernel", "k", "--vsock", "cid=x,socket=/s"}, -EINVAL, "invalid value 'cid=x'"},
+    {{"--kernel", "k", "--vsock", "cid=3,socket=/s,iommu=on"}, -EOPNOTSUPP, "--vsock: parameter 'iommu' is not supported"},
+    {{"--kernel", "k", "--vsock",
+      "cid=3,socket=/a/very/long/path/that/does/not/fit/into/a/unix/socket/address/once/the/port/is/appended/xxxxxxxxxxxxxxxxxxxx"},
+     -ENAMETOOLONG,
+     "--vsock: socket=/a/very/long"},
+    {{"--kernel", "k", "--vsock", "cid=3,socket=/s", "--vsock", "cid=4,socket=/t"}, -EINVAL, "--vsock: given more than once"},
     /* --serial, --console */
     {{"--kernel", "k", "--serial", "tty"},
      -EINVAL,
@@ -688,6 +721,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/cli/readme", test_readme);
 	g_test_add_func("/cli/good", test_good);
 	g_test_add_func("/cli/control-socket", test_control_socket);
+	g_test_add_func("/cli/vsock", test_vsock);
 	g_test_add_func("/cli/bad", test_bad);
 	g_test_add_func("/cli/cmdline-too-long", test_cmdline_too_long);
 	g_test_add_func("/cli/validate", test_validate);

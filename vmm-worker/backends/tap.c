@@ -157,6 +157,15 @@ unsigned tap_probe_offloads(struct tap *t, unsigned wanted)
 	return have;
 }
 
+int tap_set_queue_enabled(struct tap *t, unsigned i, bool enabled)
+{
+	struct ifreq ifr = {.ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE};
+
+	if (i >= t->n_queues)
+		return -EINVAL;
+	return ioctl(t->fds[i], TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+}
+
 /* SIOC* requests on the tap's name, through a datagram socket of the VMM's network namespace. */
 static int if_ioctl(const struct tap *t, unsigned long req, struct ifreq *ifr)
 {

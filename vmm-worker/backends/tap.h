@@ -53,6 +53,11 @@ int tap_set_offloads(struct tap *t, unsigned flags);
  * leaves the tap's offloads at none. */
 unsigned tap_probe_offloads(struct tap *t, unsigned wanted);
 
+/* Attaches (enabled) or detaches queue i of a multi-queue tap: the kernel steers no traffic to a
+ * detached queue, and its fd polls as EPOLLERR until it is attached again. -EINVAL for a
+ * single-queue tap or a queue already in that state. */
+int tap_set_queue_enabled(struct tap *t, unsigned i, bool enabled);
+
 /* Host side of the link. */
 int tap_set_up(struct tap *t, bool up);
 int tap_set_ipv4(struct tap *t, struct in_addr addr, unsigned prefix_len);

@@ -26,6 +26,8 @@ enum {
 	ARG_RNG,
 	ARG_LOG_FILE,
 	ARG_CONTROL_SOCKET,
+	ARG_NET,
+	ARG_VSOCK,
 };
 
 struct cli_option {
@@ -57,8 +59,16 @@ static const struct cli_option cli_options[] = {
      N_("Serve the org.cloudhypervisor.chd1.Worker D-Bus peer interface on a unix socket: "
         "<path>|path=<path>|fd=<listening socket>"),
      NULL},
+    {"net", ARG_NET, true, true, "<net>",
+     N_("Network parameters \"tap=<if_name>|fd=<fd1,fd2...>,ip=<ip_addr>,mask=<net_mask>,mac=<mac_addr>,"
+        "host_mac=<mac_addr>,num_queues=<num_queues>,queue_size=<queue_size>,id=<device_id>,"
+        "offload_tso=on|off,offload_ufo=on|off,offload_csum=on|off\" (several values or --net options: one "
+        "device each)"),
+     NULL},
     {"rng", ARG_RNG, true, false, "<rng>",
      N_("Random number generator parameters \"src=<entropy_source_path>\""), "src=/dev/urandom"},
+    {"vsock", ARG_VSOCK, true, false, "<vsock>",
+     N_("Virtio VSOCK parameters \"cid=<context_id>,socket=<socket_path>[,id=<device_id>]\""), NULL},
     {NULL, 'v', false, true, NULL, N_("Sets the level of debugging output (repeat for more: -vv)"), NULL},
     {"log-file", ARG_LOG_FILE, true, false, "<log-file>",
      N_("Log file. Standard error is used if not specified"), NULL},
@@ -71,14 +81,12 @@ static const char *const cli_unsupported[] = {
     "platform",
     "memory-zone",
     "disk",
-    "net",
     "balloon",
     "fs",
     "pmem",
     "device",
     "user-device",
     "vdpa",
-    "vsock",
     "pvpanic",
     "numa",
     "watchdog",
@@ -195,10 +203,14 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		return output_config_parse_console(&cfg->console, arg, ret_error);
 	case ARG_RNG:
 		return vmm_config_parse_rng(cfg, arg, ret_error);
+	case ARG_VSOCK:
+		return vmm_config_parse_vsock(cfg, arg, ret_error);
 	case ARG_LOG_FILE:
 		return set_string(&cfg->log_file, option, arg, false, ret_error);
 	case ARG_CONTROL_SOCKET:
 		return vmm_config_parse_control_socket(cfg, arg, ret_error);
+	case ARG_NET:
+		return vmm_config_parse_net(cfg, arg, ret_error);
 	case 'v':
 		cfg->verbosity++;
 		return 0;
@@ -323,9 +335,11 @@ static int parse_argv(struct vmm_config *cfg, int argc, char **argv, char **ret_
 			seen[o - cli_options] = true;
 		}
 
-		/* Multi-value options (Cloud Hypervisor's "--disk path=a path=b") will consume the words
-		 * that follow here, up to the next one starting with '-'. */
+		/* Multi-value options (Cloud Hypervisor's "--disk path=a path=b"): the repeatable ones
+		 * with a value also consume the words that follow, up to the next one starting with '-'. */
 		r = handle_option(cfg, c, spelling, optarg, ret_error);
+		while (r == 0 && o->repeatable && o->has_arg && optind < argc && argv[optind][0] != '-')
+			r = handle_option(cfg, c, spelling, argv[optind++], ret_error);
 		if (r != 0)
 			return r;
 	}

@@ -70,6 +70,10 @@ void vmm_config_done(struct vmm_config *cfg)
 	free(cfg->rng.src);
 	free(cfg->log_file);
 	free(cfg->control_path);
+	for (size_t i = 0; i < cfg->n_nets; i++)
+		net_config_done(&cfg->nets[i]);
+	free(cfg->nets);
+	vsock_config_done(&cfg->vsock);
 	*cfg = (struct vmm_config){.control_fd = -1};
 }
 

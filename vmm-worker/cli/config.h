@@ -48,6 +48,38 @@ struct rng_config {
 	char *src; /* NULL: VMM_RNG_DEFAULT_SRC */
 };
 
+/* --net: one virtio-net device per value, Cloud Hypervisor's grammar. */
+#define VMM_NET_NUM_QUEUES_DEFAULT 2u  /* RX + TX queues: one pair */
+#define VMM_NET_NUM_QUEUES_MAX 62u     /* 31 pairs: with the control queue, virtio's 64 */
+#define VMM_NET_QUEUE_SIZE_DEFAULT 256u
+#define VMM_NET_QUEUE_SIZE_MAX 32768u
+#define VMM_NET_TAP_DEFAULT "vmtap%d" /* the name pattern of a tap created when none is named */
+struct net_config {
+	char *tap;   /* tap=: attached to, or created (with ip/mask) when it does not exist */
+	int *fds;    /* fd=: open tap queues, one per pair (n_fds = num_queues / 2) */
+	size_t n_fds;
+	uint8_t mac[6];	     /* the guest's; random under 52:54:00 when not given */
+	uint8_t host_mac[6]; /* host_mac=: set on the tap when host_mac_set */
+	bool host_mac_set;
+	bool ip_set;	       /* ip= given: ip and mask (default 255.255.255.0) go on the tap */
+	uint32_t ip, mask;     /* network byte order */
+	unsigned num_queues;   /* even, 2..VMM_NET_NUM_QUEUES_MAX */
+	unsigned queue_size;   /* power of two, 2..VMM_NET_QUEUE_SIZE_MAX */
+	bool offload_tso, offload_ufo, offload_csum; /* default on */
+	char *id;
+};
+
+/* --vsock cid=<n>,socket=<path>: a virtio-vsock device on the hybrid unix-socket backend. */
+#define VSOCK_SYNTAX "cid=<context_id>,socket=<socket_path>[,id=<device_id>]"
+#define VMM_VSOCK_CID_MIN 3u	       /* 0-2: hypervisor, loopback, host */
+#define VMM_VSOCK_CID_MAX 0xfffffffeu /* 0xffffffff is VMADDR_CID_ANY */
+struct vsock_config {
+	bool enabled;
+	uint32_t cid;
+	char *socket;
+	char *id; /* accepted for Cloud Hypervisor's command lines; names nothing yet */
+};
+
 struct vmm_config {
 	/* Boot payload: exactly one of kernel and firmware. */
 	char *kernel;
@@ -64,9 +96,12 @@ struct vmm_config {
 	struct output_config console; /* default tty */
 
 	struct rng_config rng; /* default: enabled, /dev/urandom */
+	struct vsock_config vsock; /* default: none */
 
 	/* Repeatable devices land here as arrays parsed with option_list_parse(), one element per
 	 * --disk/--net/... value, e.g. "struct disk_config *disks; size_t n_disks;". */
+	struct net_config *nets;
+	size_t n_nets;
 
 	/* --control-socket: the org.cloudhypervisor.chd1.Worker peer D-Bus socket (control/). At most
 	 * one of: a path to create, or an inherited listening socket (control_fd >= 3; else -1). */
@@ -93,8 +128,13 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv, char **ret_e
 int vmm_config_parse_cpus(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_memory(struct vmm_config *cfg, const char *s, char **ret_error);
 int vmm_config_parse_rng(struct vmm_config *cfg, const char *s, char **ret_error);
+int vmm_config_parse_vsock(struct vmm_config *cfg, const char *s, char **ret_error);
+void vsock_config_done(struct vsock_config *v);
 int output_config_parse_serial(struct output_config *out, const char *s, char **ret_error);
 int output_config_parse_console(struct output_config *out, const char *s, char **ret_error);
+/* One --net value, appended to cfg->nets. */
+int vmm_config_parse_net(struct vmm_config *cfg, const char *s, char **ret_error);
+void net_config_done(struct net_config *n);
 /* "<path>", "path=<path>" or "fd=<n>" (n >= 3, an inherited listening socket). */
 int vmm_config_parse_control_socket(struct vmm_config *cfg, const char *s, char **ret_error);
 

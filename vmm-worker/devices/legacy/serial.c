@@ -495,8 +495,8 @@ static void serial_setup_output(struct serial *s, const struct stat *st)
 		return; /* a regular file: write() does not wait for a reader */
 
 	s->out_pipe = S_ISFIFO(st->st_mode);
-	/* Already non-blocking: the caller's own description (a pty master it opened). Reopening
-	 * that one through /proc would open /dev/ptmx again, a new terminal nobody listens on. */
+	/* Already non-blocking, so a description of the VMM's own (a pty master from --serial pty,
+	 * where reopening /dev/ptmx would create a new pty). */
 	int flags = fcntl(s->out_fd, F_GETFL);
 	if (flags >= 0 && (flags & O_NONBLOCK)) {
 		s->out_nonblock = true;

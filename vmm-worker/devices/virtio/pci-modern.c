@@ -162,8 +162,7 @@ static void bar_read(struct pci_device *d, unsigned bar, uint64_t off, uint8_t *
 		if (access_ok(off, len, sizeof(c)))
 			memcpy(data, (uint8_t *)&c + off, len);
 	} else if (off == VIRTIO_PCI_ISR_OFFSET) {
-		data[0] = p->isr; /* read-to-clear (4.1.4.5) */
-		p->isr = 0;
+		data[0] = __atomic_exchange_n(&p->isr, 0, __ATOMIC_SEQ_CST); /* read-to-clear (4.1.4.5) */
 	} else if (off >= VIRTIO_PCI_DEVICE_OFFSET && off < VIRTIO_PCI_NOTIFY_OFFSET) {
 		virtio_config_read(v, (uint32_t)(off - VIRTIO_PCI_DEVICE_OFFSET), data, len);
 	}
@@ -294,7 +293,8 @@ static void signal_queue(void *opaque, struct virtq *q)
 {
 	struct virtio_pci *p = opaque;
 
-	p->isr |= ISR_QUEUE;
+	/* Atomic: a device with I/O threads of its own (net) signals queues without the device lock. */
+	__atomic_or_fetch(&p->isr, ISR_QUEUE, __ATOMIC_SEQ_CST);
 	if (q->msix_vector != VIRTQ_NO_VECTOR)
 		msix_notify(&p->msix, q->msix_vector);
 }
@@ -303,7 +303,7 @@ static void signal_config(void *opaque)
 {
 	struct virtio_pci *p = opaque;
 
-	p->isr |= ISR_CONFIG;
+	__atomic_or_fetch(&p->isr, ISR_CONFIG, __ATOMIC_SEQ_CST);
 	if (p->config_vector != VIRTQ_NO_VECTOR)
 		msix_notify(&p->msix, p->config_vector);
 }
@@ -312,7 +312,7 @@ static void transport_reset(void *opaque)
 {
 	struct virtio_pci *p = opaque;
 
-	p->isr = 0;
+	__atomic_store_n(&p->isr, 0, __ATOMIC_SEQ_CST);
 	p->config_vector = VIRTQ_NO_VECTOR;
 	p->device_feature_select = p->driver_feature_select = 0;
 	p->queue_select = 0;

@@ -210,6 +210,11 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	q->last_avail_idx -= n;
+}
+
 void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t written)
 {
 	struct virtq_used_elem *ring = (struct virtq_used_elem *)((uint8_t *)q->used + USED_RING_BYTES);

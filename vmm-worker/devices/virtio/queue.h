@@ -89,6 +89,9 @@ int virtq_start(struct virtq *q, const struct guest_memory *mem, bool event_idx)
 void virtq_reset(struct virtq *q);
 /* 1 with e filled, 0 when the driver has made nothing available, or a negative errno (above). */
 int virtq_pop(struct virtq *q, struct virtq_elem *e);
+/* Gives back the last n chains popped and not pushed: the next virtq_pop() returns them again (a
+ * device that took more buffers than one packet needed). */
+void virtq_unpop(struct virtq *q, uint16_t n);
 /* Returns e's chain to the driver with written bytes stored in its device-writable part. */
 void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t written);
 /* After pushes: whether the driver asked to be interrupted (VIRTIO_F_EVENT_IDX's used_event, or

@@ -14,8 +14,10 @@
 #define TRANSPORT_FEATURES                                                                              \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |                          \
 	 (1ULL << VIRTIO_F_RING_EVENT_IDX))
-/* epoll data for the stop eventfd; queue kicks carry their queue index. */
+/* epoll data for the stop eventfd; queue kicks carry their queue index, watched backend fds
+ * EPOLL_WATCH plus their slot. */
 #define EPOLL_STOP UINT64_MAX
+#define EPOLL_WATCH (1ULL << 32)
 
 static const char *const virtio_stat_table[_VIRTIO_STAT_MAX] = {
 	[VIRTIO_STAT_READ] = "read",
@@ -84,6 +86,53 @@ static bool running(const struct virtio_device *v)
 	return (v->status & VIRTIO_STATUS_DRIVER_OK) && !(v->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+bool virtio_device_running(const struct virtio_device *v)
+{
+	return running(v);
+}
+
+int virtio_device_watch(struct virtio_device *v, int fd, uint32_t events, virtio_watch_fn handler)
+{
+	int slot = -1, free_slot = -1;
+
+	if (fd < 0 || (events && !handler))
+		return -EINVAL;
+	for (int i = 0; i < VIRTIO_MAX_WATCHES; i++) {
+		if (v->watches[i].fd == fd)
+			slot = i;
+		else if (v->watches[i].fd < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (slot < 0 && !events)
+		return 0;
+	if (slot >= 0 && !events) {
+		/* The slot is free at once; an event of this batch still queued finds no handler. */
+		v->watches[slot].fd = -1;
+		v->watches[slot].handler = NULL;
+		return epoll_ctl(v->epoll_fd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+	}
+	int op = slot >= 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (slot < 0)
+		slot = free_slot;
+	if (slot < 0)
+		return -ENOSPC;
+	struct epoll_event ev = { .events = events, .data.u64 = EPOLL_WATCH + (uint64_t)slot };
+	if (epoll_ctl(v->epoll_fd, op, fd, &ev) < 0)
+		return -errno;
+	v->watches[slot].fd = fd;
+	v->watches[slot].events = events;
+	v->watches[slot].handler = handler;
+	return 0;
+}
+
+static void run_watch(struct virtio_device *v, unsigned slot, uint32_t revents)
+{
+	pthread_mutex_lock(&v->lock);
+	if (slot < VIRTIO_MAX_WATCHES && v->watches[slot].fd >= 0 && v->watches[slot].handler)
+		v->watches[slot].handler(v, v->watches[slot].fd, revents);
+	pthread_mutex_unlock(&v->lock);
+}
+
 void virtio_queue_process(struct virtio_device *v, unsigned q)
 {
 	if (q >= v->n_queues)
@@ -110,6 +159,10 @@ static void *io_thread(void *userdata)
 
 			if (ev[i].data.u64 == EPOLL_STOP)
 				return NULL;
+			if (ev[i].data.u64 >= EPOLL_WATCH) {
+				run_watch(v, (unsigned)(ev[i].data.u64 - EPOLL_WATCH), ev[i].events);
+				continue;
+			}
 			unsigned q = (unsigned)ev[i].data.u64;
 			if (read(v->queues[q].kick_fd, &count, sizeof(count)) != sizeof(count))
 				continue;
@@ -131,6 +184,8 @@ static int start_io_thread(struct virtio_device *v)
 	if (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->stop_fd, &ev) < 0)
 		return -errno;
 	for (unsigned i = 0; i < v->n_queues; i++) {
+		if (v->ops->own_queues & (1ULL << i))
+			continue;
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = i };
 		if (epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->queues[i].kick_fd, &ev) < 0)
 			return -errno;
@@ -167,6 +222,8 @@ int virtio_device_new(const struct virtio_device_ops *ops, void *priv, const str
 	pthread_mutex_init(&v->lock, NULL);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		v->queues[i].kick_fd = -1;
+	for (unsigned i = 0; i < VIRTIO_MAX_WATCHES; i++)
+		v->watches[i].fd = -1;
 	int r = 0;
 	for (unsigned i = 0; i < v->n_queues && r >= 0; i++) {
 		v->queues[i].index = i;

@@ -50,6 +50,12 @@ struct virtio_device;
 #define VIRTIO_ID_VSOCK 19
 
 #define VIRTIO_MAX_QUEUES 64
+/* Backend file descriptors one device's I/O thread can watch besides its queues. */
+#define VIRTIO_MAX_WATCHES 4
+
+/* A backend fd is ready (I/O thread, v->lock held). Wake-ups can be spurious: handlers read and
+ * write non-blocking. */
+typedef void (*virtio_watch_fn)(struct virtio_device *v, int fd, uint32_t revents);
 
 struct virtio_device_ops {
 	const char *name; /* "rng": for messages and the transport's device name */
@@ -58,6 +64,10 @@ struct virtio_device_ops {
 	unsigned n_queues; /* 1 .. VIRTIO_MAX_QUEUES */
 	uint16_t queue_max_size;
 	uint32_t config_size; /* bytes of device config space, may be 0 */
+	/* Queues the device polls on threads of its own (bit q: queues[q].kick_fd), with locking of its
+	 * own that its reset callback uses to stop them: the core's I/O thread leaves them alone. Such
+	 * threads may call virtio_queue_signal() for their queues without v->lock. 0 for most devices. */
+	uint64_t own_queues;
 	/* Device config space; offset + len <= config_size is checked by the core. Optional. */
 	void (*config_read)(struct virtio_device *v, uint32_t offset, uint8_t *data, uint32_t len);
 	void (*config_write)(struct virtio_device *v, uint32_t offset, const uint8_t *data, uint32_t len);
@@ -123,6 +133,11 @@ struct virtio_device {
 	bool io_started;
 	int epoll_fd;
 	int stop_fd;
+	struct {
+		int fd; /* -1: free slot */
+		uint32_t events;
+		virtio_watch_fn handler;
+	} watches[VIRTIO_MAX_WATCHES];
 };
 
 /* Creates the device and its I/O thread; priv is the device's state (freed by ops->free). */
@@ -151,7 +166,15 @@ void virtio_queue_kick(struct virtio_device *v, unsigned q);
 
 /* For devices; call with v->lock held (as in queue_notify). */
 bool virtio_feature_negotiated(const struct virtio_device *v, unsigned bit);
-/* Interrupts the driver for q unless it suppressed the interrupt. */
+/* DRIVER_OK and not NEEDS_RESET: the driver's queues may be used. */
+bool virtio_device_running(const struct virtio_device *v);
+/* Has the I/O thread poll a backend's fd (a tty, a socket, an epoll fd) and call handler with the
+ * events; EPOLLET is allowed. Calling it again for the same fd changes events (and handler);
+ * events 0 stops watching fd. -ENOSPC past VIRTIO_MAX_WATCHES fds. Call with v->lock held, or from
+ * the device's constructor before the device is handed to a transport. */
+int virtio_device_watch(struct virtio_device *v, int fd, uint32_t events, virtio_watch_fn handler);
+/* Interrupts the driver for q unless it suppressed the interrupt. With v->lock held, or from the
+ * device's own thread for a queue in ops->own_queues. */
 void virtio_queue_signal(struct virtio_device *v, struct virtq *q);
 /* Device config changed: bumps the generation and sends a config interrupt. */
 void virtio_config_changed(struct virtio_device *v);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The worker process, inside chd: what worker.c (fork, supervision, control connection),
+ * worker-unit.c (transient systemd units) and machined.c (systemd-machined) share. The entry
+ * points the rest of chd calls (worker_start, worker_kill, ...) are declared in vm.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+struct manager;
+struct vm;
+
+/* A file in the VM's runtime folder <runtime>/vms/<name>/, newly allocated. */
+char *worker_file(struct vm *vm, const char *file);
+/* Supervises the worker process pid (pidfd, pid file) and connects to its control socket;
+ * starting: the worker must answer Info within the start timeout. */
+int worker_attach(struct vm *vm, pid_t pid, bool starting);
+/* Drops everything about the worker: supervision, connection, unit, machine, runtime files. */
+void worker_forget(struct vm *vm);
+
+/* Transient units (worker-unit.c). worker_unit_setup() connects to the service manager and
+ * watches start jobs; worker_unit_start() asks systemd to run argv as the VM's unit. */
+int worker_unit_setup(struct manager *m);
+int worker_unit_start(struct vm *vm, char **argv, sd_bus_error *error);
+/* Stops the unit (StopUnit): cancels a start that has not finished. */
+int worker_unit_stop(struct vm *vm);
+/* Drops what chd knows about the VM's unit (name, start job, pending calls). */
+void worker_unit_forget(struct vm *vm);
+/* systemd-escape: '/' becomes '-', and everything but [A-Za-z0-9:_.] (and a leading '.')
+ * becomes \xNN. */
+int unit_name_escape(const char *s, char **ret);
+/* "chd-vm-<escaped name>.service" */
+int worker_unit_name(const char *vm_name, char **ret);
+
+/* systemd-machined (machined.c): the worker registers as a machine of class "vm" while it runs. */
+void machined_register(struct vm *vm);
+void machined_unregister(struct vm *vm);
+/* machined's rules for a machine name (a host name): the VM's name when it qualifies. */
+bool machined_name_is_valid(const char *name);
