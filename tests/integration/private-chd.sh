@@ -42,7 +42,7 @@ private_chd_start() {
     export CHCTL_BUS_ADDRESS
     CHCTL_BUS_ADDRESS=$(head -n1 "$work/bus.address")
     "$chd" --user --bus-address="$CHCTL_BUS_ADDRESS" --config-dir="$work/config" \
-        --runtime-dir="$work/run" --log-dir="$work/log" --worker="$vmm" --no-autostart \
+        --runtime-dir="$work/run" --log-dir="$work/log" --worker="$vmm" --no-autostart --spawn=fork \
         >>"$work/chd.log" 2>&1 &
     private_chd_pid=$!
     private_chd_wait busctl --address="$CHCTL_BUS_ADDRESS" status org.cloudhypervisor.chd1 || {
