@@ -186,7 +186,7 @@ static int verb_info(struct chctl *c, char **args, unsigned n)
 	vcpus = g_strdup_printf("%u", p.vcpus);
 	pid = p.worker_pid ? g_strdup_printf("%u", p.worker_pid) : g_strdup("-");
 	const char *keys[] = {_("Name"),  _("UUID"),   _("State"),	_("Persistent"), _("Autostart"),
-			      _("vCPUs"), _("Memory"), _("Worker PID"), _("Console log")};
+			      _("vCPUs"), _("Memory"), _("Worker PID"), _("Console"), _("Console log")};
 	const char *values[] = {p.name,
 				p.uuid,
 				state,
@@ -195,6 +195,7 @@ static int verb_info(struct chctl *c, char **args, unsigned n)
 				vcpus,
 				memory,
 				pid,
+				p.console_path && *p.console_path ? p.console_path : "-",
 				p.console_log && *p.console_log ? p.console_log : "-"};
 	text = format_fields(keys, values, G_N_ELEMENTS(keys));
 	fputs(text, stdout);

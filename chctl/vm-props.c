@@ -143,6 +143,8 @@ JsonNode *vm_props_to_json(const struct vm_props *p)
 	json_builder_add_int_value(b, p->worker_pid);
 	json_builder_set_member_name(b, "console_log");
 	json_builder_add_string_value(b, p->console_log ? p->console_log : "");
+	json_builder_set_member_name(b, "console_path");
+	json_builder_add_string_value(b, p->console_path ? p->console_path : "");
 	json_builder_set_member_name(b, "object_path");
 	json_builder_add_string_value(b, p->path ? p->path : "");
 	json_builder_end_object(b);

@@ -423,6 +423,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 
 		return sd_bus_message_append(reply, "s", c && c->type == DOMAIN_CHR_TYPE_FILE ? c->path : "");
 	}
+	if (strcmp(property, "ConsolePath") == 0)
+		return sd_bus_message_append(reply, "s", vm->console_path ?: "");
 	return -ENOENT;
 }
 
@@ -438,6 +440,7 @@ static const sd_bus_vtable vm_vtable[] = {
     SD_BUS_PROPERTY("Memory", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("WorkerPID", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ConsoleLog", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("ConsolePath", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_shutdown,
 			    SD_BUS_VTABLE_UNPRIVILEGED),

@@ -59,6 +59,7 @@ struct vm *vm_free(struct vm *vm)
 	domain_def_free(vm->def);
 	domain_def_free(vm->live);
 	g_free(vm->worker_stop_reason);
+	g_free(vm->console_path);
 	g_free(vm->path);
 	g_free(vm->name);
 	g_free(vm);
@@ -90,6 +91,17 @@ void vm_set_state(struct vm *vm, enum vm_state state, enum vm_state_reason reaso
 	vm->state = state;
 	vm->reason = reason;
 	vm_bus_emit_changed(vm, "State", "StateReason", "WorkerPID", "VCPUs", "Memory", NULL);
+}
+
+void vm_set_console_path(struct vm *vm, const char *path)
+{
+	if (path && !*path)
+		path = NULL;
+	if (g_strcmp0(vm->console_path, path) == 0)
+		return;
+	g_free(vm->console_path);
+	vm->console_path = g_strdup(path);
+	vm_bus_emit_changed(vm, "ConsolePath", NULL);
 }
 
 void vm_emit_event(struct vm *vm, enum vm_event event, const char *detail)
@@ -248,6 +260,7 @@ void vm_worker_exited(struct vm *vm, int exit_status, bool killed)
 
 	log_info(_("chd: VM '%s': worker exited (%s %d)"), vm->name, killed ? "signal" : "status",
 		 exit_status);
+	vm_set_console_path(vm, NULL);
 
 	if (was_starting && !crashed && !vm->stop_requested) {
 		/* The guest powered off before chd saw it running (a tiny guest): the start worked. */

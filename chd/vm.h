@@ -42,6 +42,7 @@ struct vm {
 	sd_bus *control;		/* peer connection to the worker's control socket */
 	sd_bus_slot *state_changed_slot;
 	char *worker_stop_reason;	/* StateChanged("stopped", reason) when announced */
+	char *console_path;		/* the worker's serial (or virtio console) pty; NULL when none */
 	bool stop_requested;		/* Destroy or Shutdown's timeout: the exit is "destroyed" */
 	bool restarting;		/* stopped by us to be started again */
 	sd_bus_message *job_reply;	/* the call waiting for the worker (Start, Suspend, ...) */
@@ -72,6 +73,8 @@ const struct domain_def *vm_current_def(const struct vm *vm);
 
 /* Changes state and reason and announces it (PropertiesChanged). */
 void vm_set_state(struct vm *vm, enum vm_state state, enum vm_state_reason reason);
+/* The ConsolePath property: the worker's pty, or NULL (no worker, or no pty). */
+void vm_set_console_path(struct vm *vm, const char *path);
 /* Emits the Lifecycle signal. */
 void vm_emit_event(struct vm *vm, enum vm_event event, const char *detail);
 

@@ -152,7 +152,7 @@ static int on_state_changed(sd_bus_message *msg, void *userdata, sd_bus_error *r
 static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
 	struct vm *vm = userdata;
-	const char *state = NULL;
+	const char *state = NULL, *serial_pty = NULL, *console_pty = NULL;
 	int r;
 
 	if (sd_bus_message_is_method_error(reply, NULL)) {
@@ -171,12 +171,18 @@ static int on_info(sd_bus_message *reply, void *userdata, sd_bus_error *ret_erro
 		r = sd_bus_message_read(reply, "s", &key);
 		if (r >= 0 && strcmp(key, "State") == 0)
 			r = sd_bus_message_read(reply, "v", "s", &state);
+		else if (r >= 0 && strcmp(key, "SerialPty") == 0)
+			r = sd_bus_message_read(reply, "v", "s", &serial_pty);
+		else if (r >= 0 && strcmp(key, "ConsolePty") == 0)
+			r = sd_bus_message_read(reply, "v", "s", &console_pty);
 		else if (r >= 0)
 			r = sd_bus_message_skip(reply, "v");
 		if (r >= 0)
 			r = sd_bus_message_exit_container(reply);
 	}
 	vm->timer = sd_event_source_disable_unref(vm->timer);
+	/* The serial port first, as libvirt's first console is serial port 0 when there is one. */
+	vm_set_console_path(vm, serial_pty && *serial_pty ? serial_pty : console_pty);
 	vm_worker_ready(vm, state);
 	return 0;
 }

@@ -79,6 +79,7 @@ static int setup_serial(const struct output_config *out, struct worker_io *io, s
 			return log_error_errno(r, "--serial: cannot create a pseudo-terminal: %s", strerror(-r));
 		io->serial_fd = chardev_output_fd(*ret_pty);
 		io->serial_in_fd = chardev_input_fd(*ret_pty);
+		io->serial_pty = chardev_pty_path(*ret_pty);
 		announce_pty("--serial", *ret_pty);
 		return 0;
 	case _OUTPUT_MODE_MAX:

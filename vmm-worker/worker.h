@@ -69,6 +69,7 @@ struct worker_io {
 	int serial_fd;		 /* serial output; -1 discards it */
 	int serial_in_fd;	 /* host input for the serial port (stdin, a pty); -1 for none */
 	struct chardev *console; /* the virtio console's backend; NULL: no virtio console */
+	const char *serial_pty;	 /* --serial pty: the terminal a user opens (Info's SerialPty) */
 };
 
 struct worker_stats {

@@ -589,6 +589,67 @@ static void test_console_log(void)
 	chd_test_teardown(&t);
 }
 
+/* A pty serial port: chd offers the worker's pseudo-terminal as ConsolePath while it runs; console
+ * attaches to it, shows what the guest wrote before anybody looked, and leaves on Ctrl-]. */
+static void test_console_pty(void)
+{
+	struct chd_test t;
+	struct result r = {0};
+	g_autofree char *file = NULL;
+	g_autofree char *pty = NULL;
+	g_autofree char *line = NULL;
+	g_autofree char *banner = NULL;
+	g_autoptr(GSubprocessLauncher) l = NULL;
+	g_autoptr(GSubprocess) p = NULL;
+	g_autoptr(GDataInputStream) out = NULL;
+	g_autoptr(GDataInputStream) err = NULL;
+	g_autoptr(GError) error = NULL;
+
+	chd_test_setup(&t);
+	file = write_definition(&t, "quiet", "halt", "<devices><serial type='pty'/></devices>");
+	CHCTL(&t, &r, "define", file);
+	g_assert_cmpint(r.status, ==, 0);
+	pty = chd_get_string(&t, CHD_PATH "/vm/quiet", "ConsolePath");
+	g_assert_cmpstr(pty, ==, "");
+	CHCTL(&t, &r, "console", "quiet");
+	g_assert_cmpint(r.status, ==, 4);
+	assert_contains(r.err, "it has no console (is it running?)");
+
+	CHCTL(&t, &r, "start", "quiet");
+	g_assert_cmpint(r.status, ==, 0);
+	g_free(pty);
+	pty = chd_get_string(&t, CHD_PATH "/vm/quiet", "ConsolePath");
+	g_assert_true(g_str_has_prefix(pty, "/dev/pts/"));
+	CHCTL(&t, &r, "info", "quiet");
+	assert_contains(r.out, "Console:");
+	assert_contains(r.out, pty);
+
+	l = launcher(&t, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+			     G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL);
+	p = g_subprocess_launcher_spawn(l, &error, CHCTL_TEST_BINARY, "console", "quiet", NULL);
+	g_assert_no_error(error);
+	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+	err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p));
+	banner = read_line_with(err, "Connected to the console of 'quiet'; Ctrl-] leaves.");
+	g_assert_nonnull(banner);
+	line = read_line_with(out, "payload: halting");
+	g_assert_nonnull(line);
+	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), "\x1d", 1, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_wait(p, NULL, &error));
+	g_assert_true(g_subprocess_get_if_exited(p));
+	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+
+	/* Leaving the console leaves the VM running; when it stops, the path goes. */
+	g_assert_true(chd_wait_property(&t, CHD_PATH "/vm/quiet", "State", "running", 1000));
+	CHCTL(&t, &r, "destroy", "quiet");
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(chd_wait_property(&t, CHD_PATH "/vm/quiet", "ConsolePath", "", 10000));
+
+	result_clear(&r);
+	chd_test_teardown(&t);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -600,6 +661,7 @@ int main(int argc, char *argv[])
 	if (access("/dev/kvm", R_OK | W_OK) == 0) {
 		g_test_add_func("/chctl/lifecycle", test_lifecycle);
 		g_test_add_func("/chctl/console-log", test_console_log);
+		g_test_add_func("/chctl/console-pty", test_console_pty);
 	}
 	return g_test_run();
 }

@@ -168,7 +168,7 @@ static void test_vm_props(void)
 	    "{\"name\":\"web1\",\"uuid\":\"6f1c1b4e-0b7a-4c8e-9d51-3b2a9d0c1e2f\",\"state\":\"running\","
 	    "\"state_reason\":\"booted\",\"persistent\":true,\"autostart\":false,\"vcpus\":4,"
 	    "\"memory\":2147483648,\"worker_pid\":4242,\"console_log\":\"/var/log/chd/web1.log\","
-	    "\"object_path\":\"/org/cloudhypervisor/chd1/vm/web1\"}");
+	    "\"console_path\":\"\",\"object_path\":\"/org/cloudhypervisor/chd1/vm/web1\"}");
 	close(fds[1]);
 }
 

@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "backends/chardev.h"
 #include "cli/config.h"
 #include "cli/i18n.h"
 #include "control/control.h"
@@ -131,6 +132,11 @@ static int method_info(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		r = append_entry(reply, "PausedTime", "t", paused);
 	if (r >= 0)
 		r = append_entry(reply, "BootCount", "u", (uint32_t)w->stats.boots);
+	if (r >= 0)
+		r = append_entry(reply, "SerialPty", "s", w->io.serial_pty ? w->io.serial_pty : "");
+	if (r >= 0)
+		r = append_entry(reply, "ConsolePty", "s",
+				 w->io.console && chardev_pty_path(w->io.console) ? chardev_pty_path(w->io.console) : "");
 	if (r >= 0)
 		r = append_entry(reply, "Version", "s", PACKAGE_VERSION);
 	if (r >= 0)
