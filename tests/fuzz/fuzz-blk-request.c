@@ -58,7 +58,8 @@ static void check(const struct blk_request *r, const struct blk_limits *lim)
 	case DISK_OP_DISCARD:
 	case DISK_OP_WRITE_ZEROES:
 		if (d.len > lim->capacity * VIRTIO_BLK_SECTOR_SIZE ||
-		    d.offset > lim->capacity * VIRTIO_BLK_SECTOR_SIZE - d.len || d.len % VIRTIO_BLK_SECTOR_SIZE)
+		    d.offset > lim->capacity * VIRTIO_BLK_SECTOR_SIZE - d.len ||
+		    d.len % VIRTIO_BLK_SECTOR_SIZE)
 			__builtin_trap();
 		if (lim->readonly && d.op != DISK_OP_READ)
 			__builtin_trap();
@@ -78,16 +79,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtq_elem e;
 	uint8_t hdr[6];
 
-	if (!fuzz_queue_start(&mem, data, size, hdr, sizeof(hdr), MAX_SIZE, &q) || virtq_elem_init(&e, SEG_CAP) < 0)
+	if (!fuzz_queue_start(&mem, data, size, hdr, sizeof(hdr), MAX_SIZE, &q) ||
+	    virtq_elem_init(&e, SEG_CAP) < 0)
 		return 0;
 	/* hdr[4..5]: capacity (sectors, small so that ranges reach the end) and feature bits. */
 	struct blk_limits lim = {
-		.capacity = (uint64_t)hdr[4] << (hdr[5] >> 4),
-		.readonly = hdr[5] & 1,
-		.discard = hdr[5] & 2,
-		.write_zeroes = hdr[5] & 4,
-		.max_discard_sectors = 64,
-		.max_write_zeroes_sectors = (hdr[5] & 8) ? UINT32_MAX : 64,
+	    .capacity = (uint64_t)hdr[4] << (hdr[5] >> 4),
+	    .readonly = hdr[5] & 1,
+	    .discard = hdr[5] & 2,
+	    .write_zeroes = hdr[5] & 4,
+	    .max_discard_sectors = 64,
+	    .max_write_zeroes_sectors = (hdr[5] & 8) ? UINT32_MAX : 64,
 	};
 	for (unsigned n = 0; n < 2 * MAX_SIZE; n++) {
 		struct blk_request r;

@@ -19,8 +19,8 @@
 
 /* Fills hdr (zeroes where the input is short) and guest memory from data, and starts q with a
  * maximum size of max_size; false when the input's queue does not start (a valid outcome). */
-static inline bool fuzz_queue_start(struct guest_memory **mem, const uint8_t *data, size_t size, uint8_t *hdr,
-				    size_t hdr_len, uint16_t max_size, struct virtq *q)
+static inline bool fuzz_queue_start(struct guest_memory **mem, const uint8_t *data, size_t size,
+				    uint8_t *hdr, size_t hdr_len, uint16_t max_size, struct virtq *q)
 {
 	size_t n = size < hdr_len ? size : hdr_len;
 
@@ -33,7 +33,7 @@ static inline bool fuzz_queue_start(struct guest_memory **mem, const uint8_t *da
 	memset((*mem)->regions[0].hva, 0, FUZZ_WINDOW);
 	memcpy((*mem)->regions[0].hva, data, size < FUZZ_WINDOW ? size : FUZZ_WINDOW);
 
-	*q = (struct virtq){ .max_size = max_size, .kick_fd = -1 };
+	*q = (struct virtq){.max_size = max_size, .kick_fd = -1};
 	virtq_reset(q);
 	q->size = (uint16_t)(1u << (hdr[0] % 10)); /* 1 .. 512: sizes above the maximum are refused */
 	q->desc_addr = 0;

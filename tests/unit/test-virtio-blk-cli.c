@@ -19,7 +19,7 @@ static int parse(struct vmm_config *cfg, char **ret_error, const char *const *wo
 	return vmm_config_parse(cfg, (int)argv->len - 1, (char **)argv->pdata, ret_error);
 }
 
-#define PARSE(cfg, err, ...) parse((cfg), (err), (const char *const[]){ __VA_ARGS__, NULL })
+#define PARSE(cfg, err, ...) parse((cfg), (err), (const char *const[]){__VA_ARGS__, NULL})
 
 static void test_good(void)
 {
@@ -43,7 +43,8 @@ static void test_good(void)
 	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--disk",
 			      "path=/srv/web1/root.img,direct=on,serial=web1-root,id=vda",
 			      "path=/dev/vg0/web1-data,readonly=on,id=vdb", "--disk",
-			      "path=/c.img,num_queues=4,queue_size=256,readonly=off,direct=off", "--cpus", "boot=2"),
+			      "path=/c.img,num_queues=4,queue_size=256,readonly=off,direct=off", "--cpus",
+			      "boot=2"),
 			==, 0);
 	g_assert_null(err);
 	g_assert_cmpuint(cfg.n_disks, ==, 3);
@@ -60,8 +61,9 @@ static void test_good(void)
 	vmm_config_done(&cfg);
 
 	/* A serial of exactly 20 characters, the largest queue. */
-	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--disk=path=x,serial=ABCDEFGHIJKLMNOPQRST,queue_size=4096"),
-			==, 0);
+	g_assert_cmpint(
+	    PARSE(&cfg, &err, "--kernel", "k", "--disk=path=x,serial=ABCDEFGHIJKLMNOPQRST,queue_size=4096"),
+	    ==, 0);
 	g_assert_cmpstr(cfg.disks[0].serial, ==, "ABCDEFGHIJKLMNOPQRST");
 	vmm_config_done(&cfg);
 }
@@ -71,30 +73,38 @@ static const struct {
 	int error;
 	const char *message;
 } bad[] = {
-	{ { "--kernel", "k", "--disk" }, -EINVAL, "--disk: missing value: expected --disk <disk>" },
-	{ { "--kernel", "k", "--disk", "" }, -EINVAL, "--disk: empty value" },
-	{ { "--kernel", "k", "--disk", "readonly=on" }, -EINVAL, "--disk: no path=<disk_image_path>: expected path=" },
-	{ { "--kernel", "k", "--disk", "/a.img" }, -EINVAL, "--disk: unknown parameter '/a.img' (known: path, readonly" },
-	{ { "--kernel", "k", "--disk", "path=a,readonly=maybe" }, -EINVAL,
-	  "--disk: invalid value 'readonly=maybe': expected on or off" },
-	{ { "--kernel", "k", "--disk", "path=a,direct=1" }, -EINVAL, "invalid value 'direct=1'" },
-	{ { "--kernel", "k", "--disk", "path=a,num_queues=0" }, -ERANGE, "'num_queues=0': expected 1 to 64" },
-	{ { "--kernel", "k", "--disk", "path=a,num_queues=65" }, -ERANGE, "'num_queues=65'" },
-	{ { "--kernel", "k", "--disk", "path=a,num_queues=-1" }, -ERANGE, "'num_queues=-1'" },
-	{ { "--kernel", "k", "--disk", "path=a,queue_size=100" }, -ERANGE,
-	  "'queue_size=100': expected a power of two from 2 to 4096" },
-	{ { "--kernel", "k", "--disk", "path=a,queue_size=8192" }, -ERANGE, "'queue_size=8192'" },
-	{ { "--kernel", "k", "--disk", "path=a,queue_size=1" }, -ERANGE, "'queue_size=1'" },
-	{ { "--kernel", "k", "--disk", "path=a,serial=ABCDEFGHIJKLMNOPQRSTU" }, -EINVAL,
-	  "'serial=ABCDEFGHIJKLMNOPQRSTU': expected at most 20 printable ASCII" },
-	{ { "--kernel", "k", "--disk", "path=a,serial=a b" }, -EINVAL, "invalid value 'serial=a b'" },
-	{ { "--kernel", "k", "--disk", "path=a,serial=\xc3\xa9" }, -EINVAL, "invalid value 'serial=" },
-	{ { "--kernel", "k", "--disk", "path=a,path=b" }, -EINVAL, "parameter 'path' given more than once" },
-	{ { "--kernel", "k", "--disk", "path=a,vhost_user=on" }, -EOPNOTSUPP,
-	  "--disk: parameter 'vhost_user' is not supported by vmm-worker yet" },
-	{ { "--kernel", "k", "--disk", "path=a,iommu=on" }, -EOPNOTSUPP, "parameter 'iommu' is not supported" },
-	{ { "--kernel", "k", "--disk", "path=a,id=x", "path=b,id=x" }, -EINVAL, "--disk: id=x names two disks" },
-	{ { "--kernel", "k", "--disk", "path=a", "stray" }, -EINVAL, "--disk: unknown parameter 'stray'" },
+    {{"--kernel", "k", "--disk"}, -EINVAL, "--disk: missing value: expected --disk <disk>"},
+    {{"--kernel", "k", "--disk", ""}, -EINVAL, "--disk: empty value"},
+    {{"--kernel", "k", "--disk", "readonly=on"},
+     -EINVAL,
+     "--disk: no path=<disk_image_path>: expected path="},
+    {{"--kernel", "k", "--disk", "/a.img"},
+     -EINVAL,
+     "--disk: unknown parameter '/a.img' (known: path, readonly"},
+    {{"--kernel", "k", "--disk", "path=a,readonly=maybe"},
+     -EINVAL,
+     "--disk: invalid value 'readonly=maybe': expected on or off"},
+    {{"--kernel", "k", "--disk", "path=a,direct=1"}, -EINVAL, "invalid value 'direct=1'"},
+    {{"--kernel", "k", "--disk", "path=a,num_queues=0"}, -ERANGE, "'num_queues=0': expected 1 to 64"},
+    {{"--kernel", "k", "--disk", "path=a,num_queues=65"}, -ERANGE, "'num_queues=65'"},
+    {{"--kernel", "k", "--disk", "path=a,num_queues=-1"}, -ERANGE, "'num_queues=-1'"},
+    {{"--kernel", "k", "--disk", "path=a,queue_size=100"},
+     -ERANGE,
+     "'queue_size=100': expected a power of two from 2 to 4096"},
+    {{"--kernel", "k", "--disk", "path=a,queue_size=8192"}, -ERANGE, "'queue_size=8192'"},
+    {{"--kernel", "k", "--disk", "path=a,queue_size=1"}, -ERANGE, "'queue_size=1'"},
+    {{"--kernel", "k", "--disk", "path=a,serial=ABCDEFGHIJKLMNOPQRSTU"},
+     -EINVAL,
+     "'serial=ABCDEFGHIJKLMNOPQRSTU': expected at most 20 printable ASCII"},
+    {{"--kernel", "k", "--disk", "path=a,serial=a b"}, -EINVAL, "invalid value 'serial=a b'"},
+    {{"--kernel", "k", "--disk", "path=a,serial=\xc3\xa9"}, -EINVAL, "invalid value 'serial="},
+    {{"--kernel", "k", "--disk", "path=a,path=b"}, -EINVAL, "parameter 'path' given more than once"},
+    {{"--kernel", "k", "--disk", "path=a,vhost_user=on"},
+     -EOPNOTSUPP,
+     "--disk: parameter 'vhost_user' is not supported by vmm-worker yet"},
+    {{"--kernel", "k", "--disk", "path=a,iommu=on"}, -EOPNOTSUPP, "parameter 'iommu' is not supported"},
+    {{"--kernel", "k", "--disk", "path=a,id=x", "path=b,id=x"}, -EINVAL, "--disk: id=x names two disks"},
+    {{"--kernel", "k", "--disk", "path=a", "stray"}, -EINVAL, "--disk: unknown parameter 'stray'"},
 };
 
 static void test_bad(void)
@@ -105,7 +115,8 @@ static void test_bad(void)
 		int r = parse(&cfg, &err, bad[i].words);
 
 		if (r != bad[i].error || !err || !strstr(err, bad[i].message))
-			g_error("case %zu: got %d '%s', expected %d '%s'", i, r, err, bad[i].error, bad[i].message);
+			g_error("case %zu: got %d '%s', expected %d '%s'", i, r, err, bad[i].error,
+				bad[i].message);
 	}
 }
 

@@ -20,7 +20,7 @@
 
 #define RAM (16u << 20)
 #define QSIZE 16u
-#define QUEUE_AREA(q) (0x10000u + (q) * 0x10000u) /* desc, avail at +0x1000, used at +0x2000 */
+#define QUEUE_AREA(q) (0x10000u + (q)*0x10000u) /* desc, avail at +0x1000, used at +0x2000 */
 #define BUF 0x200000u
 #define DISK_SIZE (1u << 20)
 #define SERIAL "chd-test-serial"
@@ -56,14 +56,14 @@ static void on_config(void *opaque)
 {
 }
 
-static const struct virtio_transport_ops transport = { .signal_queue = on_signal, .signal_config = on_config };
+static const struct virtio_transport_ops transport = {.signal_queue = on_signal, .signal_config = on_config};
 
 static void setup(struct fixture *f, gconstpointer data)
 {
 	const struct params *p = data;
 	g_autoptr(GError) error = NULL;
-	struct disk_options opts = { .readonly = p->readonly, .direct = p->direct, .serial = SERIAL };
-	struct virtio_blk_params bp = { .num_queues = p->queues, .queue_size = QSIZE, .engine = p->engine };
+	struct disk_options opts = {.readonly = p->readonly, .direct = p->direct, .serial = SERIAL};
+	struct virtio_blk_params bp = {.num_queues = p->queues, .queue_size = QSIZE, .engine = p->engine};
 	struct disk *disk;
 	int fd, r;
 
@@ -100,7 +100,8 @@ static void teardown(struct fixture *f, gconstpointer data)
 static uint64_t device_features(struct fixture *f)
 {
 	pthread_mutex_lock(&f->v->lock);
-	uint64_t r = virtio_get_device_features(f->v, 0) | (uint64_t)virtio_get_device_features(f->v, 1) << 32;
+	uint64_t r = virtio_get_device_features(f->v, 0) | (uint64_t)virtio_get_device_features(f->v, 1)
+							       << 32;
 	pthread_mutex_unlock(&f->v->lock);
 	return r;
 }
@@ -136,7 +137,8 @@ static void start(struct fixture *f, uint64_t features)
 	g_assert_cmpuint(f->v->status & VIRTIO_STATUS_FEATURES_OK, !=, 0);
 	for (unsigned q = 0; q < f->v->n_queues; q++) {
 		struct virtq *vq = &f->v->queues[q];
-		g_assert_cmpint(guest_memory_write(f->mem, QUEUE_AREA(q), (uint8_t[0x3000]){ 0 }, 0x3000), ==, 0);
+		g_assert_cmpint(guest_memory_write(f->mem, QUEUE_AREA(q), (uint8_t[0x3000]){0}, 0x3000), ==,
+				0);
 		vq->size = QSIZE;
 		vq->desc_addr = QUEUE_AREA(q);
 		vq->avail_addr = QUEUE_AREA(q) + 0x1000;
@@ -164,16 +166,19 @@ static uint16_t submit(struct fixture *f, unsigned q, const struct buf *bufs, un
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t idx = (uint16_t)((head + i) % QSIZE);
 		struct virtq_desc desc = {
-			.addr = bufs[i].gpa,
-			.len = bufs[i].len,
-			.flags = (uint16_t)((bufs[i].write ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
-			.next = (uint16_t)((idx + 1) % QSIZE),
+		    .addr = bufs[i].gpa,
+		    .len = bufs[i].len,
+		    .flags = (uint16_t)((bufs[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+					(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+		    .next = (uint16_t)((idx + 1) % QSIZE),
 		};
-		g_assert_cmpint(guest_memory_write(f->mem, QUEUE_AREA(q) + idx * 16u, &desc, sizeof(desc)), ==, 0);
+		g_assert_cmpint(guest_memory_write(f->mem, QUEUE_AREA(q) + idx * 16u, &desc, sizeof(desc)),
+				==, 0);
 	}
 	d->next_desc = (uint16_t)((head + n) % QSIZE);
-	g_assert_cmpint(guest_memory_write(f->mem, QUEUE_AREA(q) + 0x1000 + 4 + 2 * (d->avail_idx % QSIZE), &head, 2),
-			==, 0);
+	g_assert_cmpint(
+	    guest_memory_write(f->mem, QUEUE_AREA(q) + 0x1000 + 4 + 2 * (d->avail_idx % QSIZE), &head, 2),
+	    ==, 0);
 	d->avail_idx++;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	g_assert_cmpint(guest_memory_write(f->mem, QUEUE_AREA(q) + 0x1000 + 2, &d->avail_idx, 2), ==, 0);
@@ -197,14 +202,15 @@ static uint32_t wait_used(struct fixture *f, unsigned q, unsigned n)
 		g_usleep(1000);
 	g_assert_cmpuint(used_idx(f, q), ==, want);
 	f->dq[q].used_seen = want;
-	g_assert_cmpint(guest_memory_read(f->mem, QUEUE_AREA(q) + 0x2000 + 4 + 8 * ((want - 1) % QSIZE), elem, 8),
-			==, 0);
+	g_assert_cmpint(
+	    guest_memory_read(f->mem, QUEUE_AREA(q) + 0x2000 + 4 + 8 * ((want - 1) % QSIZE), elem, 8), ==,
+	    0);
 	return elem[1];
 }
 
 static void put_hdr(struct fixture *f, uint64_t gpa, uint32_t type, uint64_t sector)
 {
-	uint32_t h[4] = { htole32(type), 0, htole32((uint32_t)sector), htole32((uint32_t)(sector >> 32)) };
+	uint32_t h[4] = {htole32(type), 0, htole32((uint32_t)sector), htole32((uint32_t)(sector >> 32))};
 	g_assert_cmpint(guest_memory_write(f->mem, gpa, h, sizeof(h)), ==, 0);
 }
 
@@ -216,18 +222,18 @@ static uint8_t get8(struct fixture *f, uint64_t gpa)
 }
 
 /* A simple request: header, one data buffer (if len), status; returns the status byte. */
-static uint8_t request(struct fixture *f, unsigned q, uint32_t type, uint64_t sector, uint64_t data, uint32_t len,
-		       bool data_writable, uint32_t *ret_used)
+static uint8_t request(struct fixture *f, unsigned q, uint32_t type, uint64_t sector, uint64_t data,
+		       uint32_t len, bool data_writable, uint32_t *ret_used)
 {
 	const uint64_t hdr = BUF - 0x100, st = BUF - 0x10;
-	struct buf b[3] = { { hdr, 16, false } };
+	struct buf b[3] = {{hdr, 16, false}};
 	unsigned n = 1;
 
 	put_hdr(f, hdr, type, sector);
-	g_assert_cmpint(guest_memory_write(f->mem, st, (uint8_t[]){ 0xee }, 1), ==, 0);
+	g_assert_cmpint(guest_memory_write(f->mem, st, (uint8_t[]){0xee}, 1), ==, 0);
 	if (len)
-		b[n++] = (struct buf){ data, len, data_writable };
-	b[n++] = (struct buf){ st, 1, true };
+		b[n++] = (struct buf){data, len, data_writable};
+	b[n++] = (struct buf){st, 1, true};
 	submit(f, q, b, n);
 	uint32_t used = wait_used(f, q, 1);
 	if (ret_used)
@@ -261,8 +267,8 @@ static void test_config(struct fixture *f, gconstpointer data)
 	virtio_config_read(f->v, 0, (uint8_t *)&cap, 8);
 	pthread_mutex_unlock(&f->v->lock);
 	g_assert_cmpuint(le64toh(cap), ==, DISK_SIZE / 512);
-	g_assert_cmpuint(cfg32(f, 20), ==, 512);	       /* blk_size */
-	g_assert_cmpuint(cfg32(f, 12), ==, QSIZE - 2);   /* seg_max */
+	g_assert_cmpuint(cfg32(f, 20), ==, 512);       /* blk_size */
+	g_assert_cmpuint(cfg32(f, 12), ==, QSIZE - 2); /* seg_max */
 	g_assert_cmpuint(cfg32(f, 8), ==, VIRTIO_BLK_SIZE_MAX);
 	g_assert_cmpuint(cfg32(f, 32) >> 16, ==, p->queues); /* num_queues */
 	g_assert_true(feat & (1ULL << VIRTIO_BLK_F_FLUSH));
@@ -336,8 +342,7 @@ static void test_any_layout(struct fixture *f, gconstpointer data)
 	put_hdr(f, h, VIRTIO_BLK_T_OUT, 7);
 	g_assert_cmpint(guest_memory_write(f->mem, h + 16, pattern, sizeof(pattern)), ==, 0);
 	const struct buf out[] = {
-		{ h, 6, false }, { h + 6, 110, false }, { h + 116, 600, false }, { h + 716, 324, false },
-		{ BUF, 1, true },
+	    {h, 6, false}, {h + 6, 110, false}, {h + 116, 600, false}, {h + 716, 324, false}, {BUF, 1, true},
 	};
 	submit(f, 0, out, G_N_ELEMENTS(out));
 	g_assert_cmpuint(wait_used(f, 0, 1), ==, 1);
@@ -348,7 +353,7 @@ static void test_any_layout(struct fixture *f, gconstpointer data)
 	/* IN: [hdr] [data 0..300) [data 300..1024 + status] */
 	const uint64_t d = BUF + 0x20000;
 	put_hdr(f, h, VIRTIO_BLK_T_IN, 7);
-	const struct buf in[] = { { h, 16, false }, { d, 300, true }, { d + 300, 725, true } };
+	const struct buf in[] = {{h, 16, false}, {d, 300, true}, {d + 300, 725, true}};
 	submit(f, 0, in, G_N_ELEMENTS(in));
 	used = wait_used(f, 0, 1);
 	g_assert_cmpuint(used, ==, 1025);
@@ -359,7 +364,7 @@ static void test_any_layout(struct fixture *f, gconstpointer data)
 
 static void test_get_id(struct fixture *f, gconstpointer data)
 {
-	char id[VIRTIO_BLK_ID_BYTES + 1] = { 0 };
+	char id[VIRTIO_BLK_ID_BYTES + 1] = {0};
 	uint32_t used;
 
 	start(f, 0);
@@ -377,7 +382,8 @@ static void test_get_id(struct fixture *f, gconstpointer data)
 
 static void put_segment(struct fixture *f, uint64_t gpa, uint64_t sector, uint32_t n, uint32_t flags)
 {
-	uint32_t s[4] = { htole32((uint32_t)sector), htole32((uint32_t)(sector >> 32)), htole32(n), htole32(flags) };
+	uint32_t s[4] = {htole32((uint32_t)sector), htole32((uint32_t)(sector >> 32)), htole32(n),
+			 htole32(flags)};
 	g_assert_cmpint(guest_memory_write(f->mem, gpa, s, sizeof(s)), ==, 0);
 }
 
@@ -404,32 +410,41 @@ static void test_discard_write_zeroes(struct fixture *f, gconstpointer data)
 
 	/* Write zeroes, with and without unmap. */
 	put_segment(f, BUF, 40, 3, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_OK);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_OK);
 	file_read(f, 40 * 512, back, 3 * 512);
 	g_assert_true(all_zero(back, 3 * 512));
 	file_read(f, 43 * 512, back, 4);
 	g_assert_cmpuint(back[0], ==, 43);
 	put_segment(f, BUF, 64, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_OK);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_OK);
 	file_read(f, 64 * 512, back, 8 * 512);
 	g_assert_true(all_zero(back, 8 * 512));
 
 	/* Unmap on a discard, unknown flags, two segments: UNSUPP. Past the end, too many sectors,
 	 * a partial segment: IOERR. */
 	put_segment(f, BUF, 0, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
 	put_segment(f, BUF, 0, 1, 4);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
 	put_segment(f, BUF, 0, 1, 0);
 	put_segment(f, BUF + 16, 8, 1, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 32, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 32, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
 	put_segment(f, BUF, DISK_SIZE / 512 - 1, 2, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_IOERR);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_IOERR);
 	put_segment(f, BUF, UINT64_MAX - 1, 4, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_IOERR);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_IOERR);
 	put_segment(f, BUF, 0, VIRTIO_BLK_MAX_DISCARD_SECTORS + 1, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_IOERR);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 12, false, NULL), ==, VIRTIO_BLK_S_IOERR);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_IOERR);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 12, false, NULL), ==,
+			 VIRTIO_BLK_S_IOERR);
 	g_assert_cmpuint(status(f) & VIRTIO_STATUS_NEEDS_RESET, ==, 0);
 }
 
@@ -440,8 +455,10 @@ static void test_not_negotiated(struct fixture *f, gconstpointer data)
 	/* Neither DISCARD nor FLUSH: discard is UNSUPP, writes are written through (and complete). */
 	start(f, 0);
 	put_segment(f, BUF, 0, 1, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
 	memset(buf, 0x77, sizeof(buf));
 	g_assert_cmpint(guest_memory_write(f->mem, BUF, buf, sizeof(buf)), ==, 0);
 	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_OUT, 3, BUF, 512, false, NULL), ==, VIRTIO_BLK_S_OK);
@@ -457,8 +474,10 @@ static void test_bad_requests(struct fixture *f, gconstpointer data)
 	start(f, 1ULL << VIRTIO_BLK_F_FLUSH);
 	/* Unknown and unsupported types. */
 	g_assert_cmpuint(request(f, 0, 99, 0, 0, 0, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_GET_LIFETIME, 0, BUF, 16, true, NULL), ==, VIRTIO_BLK_S_UNSUPP);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_SECURE_ERASE, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_GET_LIFETIME, 0, BUF, 16, true, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_SECURE_ERASE, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
 	/* Past the end, straddling it, a sector number that overflows when multiplied. */
 	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_IN, DISK_SIZE / 512, BUF, 512, true, &used), ==,
 			 VIRTIO_BLK_S_IOERR);
@@ -494,13 +513,13 @@ static bool wait_needs_reset(struct fixture *f)
 static void test_malformed(struct fixture *f, gconstpointer data)
 {
 	static const struct buf cases[][3] = {
-		{ { BUF, 16, false }, { BUF + 512, 512, false } },	/* no writable status byte */
-		{ { BUF, 8, false }, { BUF + 512, 1, true } },		/* header too short */
-		{ { BUF + 512, 1, true } },				/* no header at all */
-		{ { BUF, 16, false }, { RAM - 8, 512, true } },		/* data beyond guest RAM */
-		{ { BUF, 16, false }, { BUF + 512, 0, true } },		/* zero-length status */
+	    {{BUF, 16, false}, {BUF + 512, 512, false}}, /* no writable status byte */
+	    {{BUF, 8, false}, {BUF + 512, 1, true}},	 /* header too short */
+	    {{BUF + 512, 1, true}},			 /* no header at all */
+	    {{BUF, 16, false}, {RAM - 8, 512, true}},	 /* data beyond guest RAM */
+	    {{BUF, 16, false}, {BUF + 512, 0, true}},	 /* zero-length status */
 	};
-	static const unsigned n[] = { 2, 2, 1, 2, 2 };
+	static const unsigned n[] = {2, 2, 1, 2, 2};
 
 	for (unsigned c = 0; c < G_N_ELEMENTS(cases); c++) {
 		struct virtio_stats before, after;
@@ -515,7 +534,7 @@ static void test_malformed(struct fixture *f, gconstpointer data)
 		g_assert_cmpuint(after.errors, >, before.errors);
 		/* Nothing more until the reset. */
 		put_hdr(f, BUF + 0x1000, VIRTIO_BLK_T_IN, 0);
-		submit(f, 0, (struct buf[]){ { BUF + 0x1000, 16, false }, { BUF + 0x2000, 513, true } }, 2);
+		submit(f, 0, (struct buf[]){{BUF + 0x1000, 16, false}, {BUF + 0x2000, 513, true}}, 2);
 		g_usleep(50000);
 		g_assert_cmpuint(used_idx(f, 0), ==, 0);
 		set_status(f, 0);
@@ -537,7 +556,9 @@ static void test_many_in_flight(struct fixture *f, gconstpointer data)
 		for (unsigned i = 0; i < per_queue; i++) {
 			uint64_t slot = BUF + (q * per_queue + i) * 0x2000u;
 			put_hdr(f, slot, VIRTIO_BLK_T_IN, q * 100 + i * 8);
-			submit(f, q, (struct buf[]){ { slot, 16, false }, { slot + 0x1000, 4096, true }, { slot + 16, 1, true } },
+			submit(f, q,
+			       (struct buf[]){
+				   {slot, 16, false}, {slot + 0x1000, 4096, true}, {slot + 16, 1, true}},
 			       3);
 		}
 	for (unsigned q = 0; q < p->queues; q++) {
@@ -548,7 +569,8 @@ static void test_many_in_flight(struct fixture *f, gconstpointer data)
 			uint64_t slot = BUF + (q * per_queue + i) * 0x2000u;
 			uint32_t sector;
 			g_assert_cmpuint(get8(f, slot + 16), ==, VIRTIO_BLK_S_OK);
-			g_assert_cmpint(guest_memory_read(f->mem, slot + 0x1000 + 7 * 512, &sector, 4), ==, 0);
+			g_assert_cmpint(guest_memory_read(f->mem, slot + 0x1000 + 7 * 512, &sector, 4), ==,
+					0);
 			g_assert_cmpuint(sector, ==, q * 100 + i * 8 + 7);
 		}
 	}
@@ -563,13 +585,14 @@ static void test_readonly(struct fixture *f, gconstpointer data)
 
 	start(f, (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_RO));
 	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_IN, 9, BUF, 512, true, NULL), ==, VIRTIO_BLK_S_OK);
-	g_assert_cmpint(guest_memory_write(f->mem, BUF, (uint8_t[512]){ 0 }, 512), ==, 0);
+	g_assert_cmpint(guest_memory_write(f->mem, BUF, (uint8_t[512]){0}, 512), ==, 0);
 	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_OUT, 9, BUF, 512, false, NULL), ==, VIRTIO_BLK_S_IOERR);
 	file_read(f, 9 * 512, back, sizeof(back));
 	g_assert_cmpuint(back[0], ==, 9);
 	/* DISCARD cannot be negotiated on a read-only disk. */
 	put_segment(f, BUF, 9, 1, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==, VIRTIO_BLK_S_UNSUPP);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_DISCARD, 0, BUF, 16, false, NULL), ==,
+			 VIRTIO_BLK_S_UNSUPP);
 	file_read(f, 9 * 512, back, sizeof(back));
 	g_assert_cmpuint(back[0], ==, 9);
 	/* A flush has nothing to write back, and succeeds. */
@@ -584,8 +607,10 @@ static void test_reset_in_flight(struct fixture *f, gconstpointer data)
 	for (unsigned i = 0; i < 4; i++) {
 		uint64_t slot = BUF + i * 0x40000u;
 		put_hdr(f, slot, VIRTIO_BLK_T_OUT, i * 256);
-		submit(f, 0, (struct buf[]){ { slot, 16, false }, { slot + 0x1000, 0x20000, false }, { slot + 16, 1, true } },
-		       3);
+		submit(
+		    f, 0,
+		    (struct buf[]){{slot, 16, false}, {slot + 0x1000, 0x20000, false}, {slot + 16, 1, true}},
+		    3);
 	}
 	set_status(f, 0);
 	g_assert_cmpuint(status(f), ==, 0);
@@ -612,30 +637,32 @@ static void test_direct(struct fixture *f, gconstpointer data)
 	for (unsigned i = 0; i < lbs; i++)
 		buf[i] = (uint8_t)(i * 13 + 1);
 	g_assert_cmpint(guest_memory_write(f->mem, BUF + 3, buf, lbs), ==, 0);
-	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_OUT, 32, BUF + 3, lbs, false, NULL), ==, VIRTIO_BLK_S_OK);
+	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_OUT, 32, BUF + 3, lbs, false, NULL), ==,
+			 VIRTIO_BLK_S_OK);
 	g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, NULL), ==, VIRTIO_BLK_S_OK);
 	file_read(f, 32 * 512, back, lbs);
 	g_assert_cmpmem(buf, lbs, back, lbs);
 	if (lbs > 512)
-		g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_IN, 1, BUF, 512, true, NULL), ==, VIRTIO_BLK_S_IOERR);
+		g_assert_cmpuint(request(f, 0, VIRTIO_BLK_T_IN, 1, BUF, 512, true, NULL), ==,
+				 VIRTIO_BLK_S_IOERR);
 	g_assert_cmpuint(status(f) & VIRTIO_STATUS_NEEDS_RESET, ==, 0);
 }
 
 /* Table-driven checks of the parser alone, including splits no test above makes. */
 static void test_parse(void)
 {
-	uint8_t mem[1024] = { 0 };
+	uint8_t mem[1024] = {0};
 	struct iovec iov[4];
-	struct virtq_elem e = { .iov = iov, .cap = 4 };
+	struct virtq_elem e = {.iov = iov, .cap = 4};
 	struct blk_request r;
-	struct blk_limits lim = { .capacity = 8 };
+	struct blk_limits lim = {.capacity = 8};
 	struct disk_request d;
 
 	/* One readable descriptor holding header and data, one writable: status only. */
 	mem[0] = VIRTIO_BLK_T_OUT;
 	mem[8] = 7;
-	iov[0] = (struct iovec){ mem, 16 + 4 };
-	iov[1] = (struct iovec){ mem + 40, 1 };
+	iov[0] = (struct iovec){mem, 16 + 4};
+	iov[1] = (struct iovec){mem + 40, 1};
 	e.n_out = 1, e.n_in = 1, e.out_len = 20, e.in_len = 1;
 	g_assert_cmpint(blk_request_parse(&e, &r), ==, 0);
 	g_assert_cmpuint(r.type, ==, VIRTIO_BLK_T_OUT);
@@ -648,8 +675,8 @@ static void test_parse(void)
 	g_assert_cmpuint(blk_request_prepare(&r, &lim, &d), ==, VIRTIO_BLK_S_IOERR);
 
 	/* The header exactly fills the readable part: an OUT without data. */
-	iov[0] = (struct iovec){ mem, 16 };
-	iov[1] = (struct iovec){ mem + 40, 1 };
+	iov[0] = (struct iovec){mem, 16};
+	iov[1] = (struct iovec){mem + 40, 1};
 	e.out_len = 16;
 	g_assert_cmpint(blk_request_parse(&e, &r), ==, 0);
 	g_assert_cmpuint(r.n_data, ==, 0);
@@ -657,8 +684,8 @@ static void test_parse(void)
 
 	/* A read of sector 7: the last one. */
 	mem[0] = VIRTIO_BLK_T_IN;
-	iov[0] = (struct iovec){ mem, 16 };
-	iov[1] = (struct iovec){ mem + 16, 513 };
+	iov[0] = (struct iovec){mem, 16};
+	iov[1] = (struct iovec){mem + 16, 513};
 	e.in_len = 513;
 	g_assert_cmpint(blk_request_parse(&e, &r), ==, 0);
 	g_assert_cmpuint(r.data_len, ==, 512);
@@ -667,7 +694,7 @@ static void test_parse(void)
 	g_assert_cmpuint(d.op, ==, DISK_OP_READ);
 	g_assert_cmpuint(d.offset, ==, 7 * 512);
 	mem[8] = 8;
-	iov[1] = (struct iovec){ mem + 16, 513 };
+	iov[1] = (struct iovec){mem + 16, 513};
 	g_assert_cmpint(blk_request_parse(&e, &r), ==, 0);
 	g_assert_cmpuint(blk_request_prepare(&r, &lim, &d), ==, VIRTIO_BLK_S_IOERR);
 
@@ -679,12 +706,12 @@ static void test_parse(void)
 	g_assert_cmpint(blk_request_parse(&e, &r), ==, -EBADMSG);
 }
 
-static const struct params p_uring = { DISK_ENGINE_IO_URING, 1, false };
-static const struct params p_threads = { DISK_ENGINE_THREADS, 1, false };
-static const struct params p_mq_uring = { DISK_ENGINE_IO_URING, 2, false };
-static const struct params p_mq_threads = { DISK_ENGINE_THREADS, 2, false };
-static const struct params p_ro = { DISK_ENGINE_THREADS, 1, true };
-static const struct params p_direct = { DISK_ENGINE_AUTO, 1, false, true };
+static const struct params p_uring = {DISK_ENGINE_IO_URING, 1, false};
+static const struct params p_threads = {DISK_ENGINE_THREADS, 1, false};
+static const struct params p_mq_uring = {DISK_ENGINE_IO_URING, 2, false};
+static const struct params p_mq_threads = {DISK_ENGINE_THREADS, 2, false};
+static const struct params p_ro = {DISK_ENGINE_THREADS, 1, true};
+static const struct params p_direct = {DISK_ENGINE_AUTO, 1, false, true};
 
 static bool have_io_uring(void)
 {
@@ -710,8 +737,8 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/virtio-blk/parse", test_parse);
-	const struct params *engines[] = { &p_threads, &p_uring };
-	const struct params *mq[] = { &p_mq_threads, &p_mq_uring };
+	const struct params *engines[] = {&p_threads, &p_uring};
+	const struct params *mq[] = {&p_mq_threads, &p_mq_uring};
 	unsigned n_engines = have_io_uring() ? 2 : 1;
 	if (n_engines == 1)
 		g_test_message("io_uring is not available here: the io_uring cases are left out");
@@ -720,23 +747,23 @@ int main(int argc, char **argv)
 		void (*fn)(struct fixture *f, gconstpointer data);
 		bool mq;
 	} cases[] = {
-		{ "config", test_config },
-		{ "read-write", test_read_write },
-		{ "any-layout", test_any_layout },
-		{ "get-id", test_get_id },
-		{ "discard-write-zeroes", test_discard_write_zeroes },
-		{ "not-negotiated", test_not_negotiated },
-		{ "bad-requests", test_bad_requests },
-		{ "malformed", test_malformed },
-		{ "many-in-flight", test_many_in_flight },
-		{ "multi-queue-config", test_config, true },
-		{ "multi-queue", test_many_in_flight, true },
-		{ "reset-in-flight", test_reset_in_flight },
+	    {"config", test_config},
+	    {"read-write", test_read_write},
+	    {"any-layout", test_any_layout},
+	    {"get-id", test_get_id},
+	    {"discard-write-zeroes", test_discard_write_zeroes},
+	    {"not-negotiated", test_not_negotiated},
+	    {"bad-requests", test_bad_requests},
+	    {"malformed", test_malformed},
+	    {"many-in-flight", test_many_in_flight},
+	    {"multi-queue-config", test_config, true},
+	    {"multi-queue", test_many_in_flight, true},
+	    {"reset-in-flight", test_reset_in_flight},
 	};
 	for (unsigned i = 0; i < n_engines; i++)
 		for (unsigned c = 0; c < G_N_ELEMENTS(cases); c++) {
-			g_autofree char *name = g_strdup_printf("/virtio-blk/%s/%s",
-								disk_engine_to_string(engines[i]->engine), cases[c].name);
+			g_autofree char *name = g_strdup_printf(
+			    "/virtio-blk/%s/%s", disk_engine_to_string(engines[i]->engine), cases[c].name);
 			ADD(name, cases[c].mq ? mq[i] : engines[i], cases[c].fn);
 		}
 	ADD("/virtio-blk/readonly/config", &p_ro, test_config);

@@ -12,8 +12,8 @@
 #include "cli/option-list.h"
 #include "cli/parse-util.h"
 
-#define DISK_SYNTAX                                                                                          \
-	"path=<disk_image_path>[,readonly=on|off][,direct=on|off][,num_queues=<n>][,queue_size=<n>]"          \
+#define DISK_SYNTAX                                                                                         \
+	"path=<disk_image_path>[,readonly=on|off][,direct=on|off][,num_queues=<n>][,queue_size=<n>]"        \
 	"[,serial=<serial_number>][,id=<device_id>]"
 
 void disk_config_done(struct disk_config *d)
@@ -53,8 +53,8 @@ static const struct option_key disk_keys[] = {
 static int disk_toggle(const char *key, const char *value, bool *ret, char **ret_error)
 {
 	if (parse_toggle(value, ret) < 0)
-		return cli_error(ret_error, -EINVAL, _("--disk: invalid value '%s=%s': expected on or off"), key,
-				 value);
+		return cli_error(ret_error, -EINVAL, _("--disk: invalid value '%s=%s': expected on or off"),
+				 key, value);
 	return 0;
 }
 
@@ -71,24 +71,27 @@ static int disk_values(char **v, struct disk_config *d, char **ret_error)
 		r = disk_toggle("direct", v[DISK_DIRECT], &d->direct, ret_error);
 	if (r >= 0 && v[DISK_NUM_QUEUES] &&
 	    parse_unsigned(v[DISK_NUM_QUEUES], 1, VMM_DISK_QUEUES_MAX, &d->num_queues) < 0)
-		r = cli_error(ret_error, -ERANGE, _("--disk: invalid value 'num_queues=%s': expected 1 to %u"),
+		r = cli_error(ret_error, -ERANGE,
+			      _("--disk: invalid value 'num_queues=%s': expected 1 to %u"),
 			      v[DISK_NUM_QUEUES], VMM_DISK_QUEUES_MAX);
 	if (r >= 0 && v[DISK_QUEUE_SIZE] &&
 	    (parse_unsigned(v[DISK_QUEUE_SIZE], 2, VMM_DISK_QUEUE_SIZE_MAX, &d->queue_size) < 0 ||
 	     (d->queue_size & (d->queue_size - 1))))
-		r = cli_error(ret_error, -ERANGE,
-			      _("--disk: invalid value 'queue_size=%s': expected a power of two from 2 to %u"),
-			      v[DISK_QUEUE_SIZE], VMM_DISK_QUEUE_SIZE_MAX);
+		r = cli_error(
+		    ret_error, -ERANGE,
+		    _("--disk: invalid value 'queue_size=%s': expected a power of two from 2 to %u"),
+		    v[DISK_QUEUE_SIZE], VMM_DISK_QUEUE_SIZE_MAX);
 	if (r >= 0 && v[DISK_SERIAL]) {
 		const char *p = v[DISK_SERIAL];
 		bool ok = strlen(p) <= VMM_DISK_SERIAL_MAX;
 		for (; ok && *p; p++)
 			ok = *p > 0x20 && *p < 0x7f;
 		if (!ok)
-			r = cli_error(ret_error, -EINVAL,
-				      _("--disk: invalid value 'serial=%s': expected at most %u printable ASCII "
-					"characters without blanks"),
-				      v[DISK_SERIAL], VMM_DISK_SERIAL_MAX);
+			r = cli_error(
+			    ret_error, -EINVAL,
+			    _("--disk: invalid value 'serial=%s': expected at most %u printable ASCII "
+			      "characters without blanks"),
+			    v[DISK_SERIAL], VMM_DISK_SERIAL_MAX);
 	}
 	return r;
 }
@@ -121,4 +124,3 @@ int vmm_config_parse_disk(struct vmm_config *cfg, const char *s, char **ret_erro
 	cfg->disks[cfg->n_disks++] = d;
 	return 0;
 }
-

@@ -84,7 +84,7 @@ static void on_done(struct disk_request *d, void *userdata)
 	if (d->result == 0 && s->flush_after && bq->running) {
 		/* Write-through for drivers without FLUSH: the write, then fdatasync, then the answer. */
 		s->flush_after = false;
-		s->disk = (struct disk_request){ .op = DISK_OP_FLUSH, .opaque = s };
+		s->disk = (struct disk_request){.op = DISK_OP_FLUSH, .opaque = s};
 		if (disk_queue_submit(bq->dq, &s->disk) == 0)
 			return;
 		d->result = -EIO;
@@ -224,7 +224,7 @@ void blk_queue_set_running(struct blk_queue *bq, bool running, const struct blk_
 		/* Requests in flight write into guest memory: wait for them, drop their answers. */
 		(void)disk_queue_kick(bq->dq);
 		while (disk_queue_in_flight(bq->dq) > 0) {
-			struct pollfd p = { .fd = disk_queue_eventfd(bq->dq), .events = POLLIN };
+			struct pollfd p = {.fd = disk_queue_eventfd(bq->dq), .events = POLLIN};
 			(void)poll(&p, 1, 1000);
 			if (disk_queue_reap(bq->dq, drop, bq) < 0)
 				break;
@@ -262,7 +262,7 @@ int blk_queue_init(struct blk_queue *bq, struct blk *blk, const struct virtio_bl
 
 static int watch(int epoll_fd, int fd, uint32_t tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
 	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 

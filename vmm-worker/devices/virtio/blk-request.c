@@ -54,7 +54,7 @@ int blk_request_parse(struct virtq_elem *e, struct blk_request *ret)
 	if (!blk_iov_gather(e->iov, e->n_out, &hdr, sizeof(hdr)))
 		return -EBADMSG;
 
-	*ret = (struct blk_request){ .type = le32toh(hdr.type), .sector = le64toh(hdr.sector) };
+	*ret = (struct blk_request){.type = le32toh(hdr.type), .sector = le64toh(hdr.sector)};
 	/* The status byte is the last writable byte; the writable data is what comes before. */
 	last = &e->iov[e->n_out + e->n_in - 1];
 	ret->status = (uint8_t *)last->iov_base + last->iov_len - 1;
@@ -118,15 +118,16 @@ static uint8_t prepare_segment(const struct blk_request *req, const struct blk_l
 		return VIRTIO_BLK_S_IOERR;
 	/* Our discard punches a hole, which reads back as zeroes: write zeroes may unmap with it. */
 	*d = (struct disk_request){
-		.op = discard || (seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ? DISK_OP_DISCARD
-										 : DISK_OP_WRITE_ZEROES,
-		.offset = seg.sector * VIRTIO_BLK_SECTOR_SIZE,
-		.len = (uint64_t)seg.num_sectors * VIRTIO_BLK_SECTOR_SIZE,
+	    .op = discard || (seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ? DISK_OP_DISCARD
+									      : DISK_OP_WRITE_ZEROES,
+	    .offset = seg.sector * VIRTIO_BLK_SECTOR_SIZE,
+	    .len = (uint64_t)seg.num_sectors * VIRTIO_BLK_SECTOR_SIZE,
 	};
 	return VIRTIO_BLK_S_OK;
 }
 
-uint8_t blk_request_prepare(const struct blk_request *req, const struct blk_limits *lim, struct disk_request *d)
+uint8_t blk_request_prepare(const struct blk_request *req, const struct blk_limits *lim,
+			    struct disk_request *d)
 {
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
@@ -137,14 +138,14 @@ uint8_t blk_request_prepare(const struct blk_request *req, const struct blk_limi
 		if (req->type == VIRTIO_BLK_T_OUT && lim->readonly)
 			return VIRTIO_BLK_S_IOERR;
 		*d = (struct disk_request){
-			.op = req->type == VIRTIO_BLK_T_IN ? DISK_OP_READ : DISK_OP_WRITE,
-			.offset = req->sector * VIRTIO_BLK_SECTOR_SIZE,
-			.iov = req->data,
-			.iovcnt = req->n_data,
+		    .op = req->type == VIRTIO_BLK_T_IN ? DISK_OP_READ : DISK_OP_WRITE,
+		    .offset = req->sector * VIRTIO_BLK_SECTOR_SIZE,
+		    .iov = req->data,
+		    .iovcnt = req->n_data,
 		};
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_FLUSH:
-		*d = (struct disk_request){ .op = DISK_OP_FLUSH };
+		*d = (struct disk_request){.op = DISK_OP_FLUSH};
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
@@ -157,7 +158,7 @@ uint8_t blk_request_prepare(const struct blk_request *req, const struct blk_limi
 
 uint32_t blk_request_get_id(const struct blk_request *req, const char *serial)
 {
-	char id[VIRTIO_BLK_ID_BYTES] = { 0 };
+	char id[VIRTIO_BLK_ID_BYTES] = {0};
 	uint64_t left = MIN(req->data_len, (uint64_t)VIRTIO_BLK_ID_BYTES);
 	uint32_t done = 0;
 

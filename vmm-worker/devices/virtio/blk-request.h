@@ -39,7 +39,7 @@ struct virtq_elem;
 
 #define VIRTIO_BLK_SECTOR_SIZE 512u
 #define VIRTIO_BLK_ID_BYTES 20u
-#define VIRTIO_BLK_HDR_SIZE 16u /* le32 type, le32 reserved, le64 sector */
+#define VIRTIO_BLK_HDR_SIZE 16u	    /* le32 type, le32 reserved, le64 sector */
 #define VIRTIO_BLK_SEGMENT_SIZE 16u /* discard / write zeroes: le64 sector, le32 num_sectors, le32 flags */
 #define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1u
 
@@ -72,7 +72,8 @@ int blk_request_parse(struct virtq_elem *e, struct blk_request *ret);
  * end, lengths that are not whole sectors, writes to a read-only disk, malformed segments; UNSUPP
  * for unknown types, features the driver did not negotiate, unknown flags. GET_ID is not a disk
  * request: answer it with blk_request_get_id(). */
-uint8_t blk_request_prepare(const struct blk_request *req, const struct blk_limits *lim, struct disk_request *d);
+uint8_t blk_request_prepare(const struct blk_request *req, const struct blk_limits *lim,
+			    struct disk_request *d);
 
 /* Writes serial (zero-padded to VIRTIO_BLK_ID_BYTES, cut to the buffer) into req's data; returns
  * the bytes written, 0 when req has no room at all. */

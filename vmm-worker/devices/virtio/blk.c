@@ -48,17 +48,18 @@ static int blk_activate(struct virtio_device *v)
 {
 	struct blk *blk = v->priv;
 	struct blk_limits lim = {
-		.capacity = disk_size(blk->disk) / VIRTIO_BLK_SECTOR_SIZE,
-		.readonly = disk_readonly(blk->disk),
-		.discard = virtio_feature_negotiated(v, VIRTIO_BLK_F_DISCARD),
-		.write_zeroes = virtio_feature_negotiated(v, VIRTIO_BLK_F_WRITE_ZEROES),
-		.max_discard_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS,
-		.max_write_zeroes_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS,
+	    .capacity = disk_size(blk->disk) / VIRTIO_BLK_SECTOR_SIZE,
+	    .readonly = disk_readonly(blk->disk),
+	    .discard = virtio_feature_negotiated(v, VIRTIO_BLK_F_DISCARD),
+	    .write_zeroes = virtio_feature_negotiated(v, VIRTIO_BLK_F_WRITE_ZEROES),
+	    .max_discard_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS,
+	    .max_write_zeroes_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS,
 	};
 
 	blk->generation++;
 	for (unsigned i = 0; i < blk->n_queues; i++)
-		blk_queue_set_running(&blk->queues[i], true, &lim, virtio_feature_negotiated(v, VIRTIO_BLK_F_FLUSH));
+		blk_queue_set_running(&blk->queues[i], true, &lim,
+				      virtio_feature_negotiated(v, VIRTIO_BLK_F_FLUSH));
 	return 0;
 }
 
@@ -143,7 +144,8 @@ static void fill_config(struct blk *blk)
 static uint64_t features(const struct blk *blk)
 {
 	uint64_t f = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-		     (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_TOPOLOGY);
+		     (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+		     (1ULL << VIRTIO_BLK_F_TOPOLOGY);
 
 	if (disk_readonly(blk->disk))
 		f |= 1ULL << VIRTIO_BLK_F_RO;
@@ -179,18 +181,18 @@ int virtio_blk_new(struct disk *disk, const struct virtio_blk_params *p, const s
 		blk->queues[i].epoll_fd = blk->queues[i].stop_fd = -1;
 	blk->seg_max = MAX(MIN(p->queue_size - 2, VIRTIO_BLK_SEG_MAX), 1u);
 	blk->ops = (struct virtio_device_ops){
-		.name = "blk",
-		.device_id = VIRTIO_ID_BLOCK,
-		.features = features(blk),
-		.n_queues = p->num_queues,
-		.queue_max_size = (uint16_t)p->queue_size,
-		.config_size = VIRTIO_BLK_CONFIG_SIZE,
-		.config_read = blk_config_read,
-		.own_queues = p->num_queues >= 64 ? UINT64_MAX : (1ULL << p->num_queues) - 1,
-		.activate = blk_activate,
-		.reset = blk_reset,
-		.queue_notify = blk_queue_notify,
-		.free = blk_free,
+	    .name = "blk",
+	    .device_id = VIRTIO_ID_BLOCK,
+	    .features = features(blk),
+	    .n_queues = p->num_queues,
+	    .queue_max_size = (uint16_t)p->queue_size,
+	    .config_size = VIRTIO_BLK_CONFIG_SIZE,
+	    .config_read = blk_config_read,
+	    .own_queues = p->num_queues >= 64 ? UINT64_MAX : (1ULL << p->num_queues) - 1,
+	    .activate = blk_activate,
+	    .reset = blk_reset,
+	    .queue_notify = blk_queue_notify,
+	    .free = blk_free,
 	};
 	fill_config(blk);
 	r = 0;
