@@ -64,10 +64,8 @@ vmm=$1
 shift
 vmm_name=$(basename "$vmm")
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
 
 [[ -x $vmm ]] || bail "$vmm is not an executable file (build it first: meson compile -C build)"
 # A Linux guest needs a /dev/kvm that runs a kernel: the test host's, or hardware KVM.
@@ -113,9 +111,6 @@ for kind in poweroff reboot; do
     "$testhost" guest-initramfs --init "$work/init-$kind.sh" -o "$work/initramfs-$kind.cpio.gz" \
         || bail "cannot build the guest initramfs"
 done
-
-# shellcheck source=tests/integration/tap.sh
-source "$here/tap.sh"
 
 elapsed() {
     local now=$EPOCHREALTIME

@@ -24,11 +24,6 @@ boot_timeout=${CHD_BOOT_TIMEOUT:-90}
 source "$here/private-chd.sh"
 source "$here/tap.sh"
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
-
 [[ $# -eq 3 ]] || { echo "usage: $0 CHD VMM_WORKER CHCTL" >&2; exit 2; }
 chd=$1 vmm=$2 chctl=$3
 [[ -x $chd && -x $vmm && -x $chctl ]] || bail "$chd, $vmm or $chctl is not an executable file (meson compile -C build)"

@@ -21,10 +21,8 @@ testhost=$here/../testhost/testhost
 timeout_s=${CHD_BOOT_TIMEOUT:-60}
 pause_s=3
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
 
 [[ $# -eq 1 && -x $1 ]] || bail "usage: $0 VMM (an executable, e.g. build/vmm-worker/vmm-worker)"
 vmm=$1
@@ -74,17 +72,6 @@ poweroff -f
 EOF
 "$testhost" guest-initramfs --init "$work/init.sh" --modules "button evdev" -o "$work/initramfs.cpio.gz" \
     || bail "cannot build the guest initramfs"
-
-n=0
-failures=0
-# check DESCRIPTION COMMAND...: one TAP line.
-check() {
-    n=$((n + 1))
-    local desc=$1 result=ok
-    shift
-    "$@" || { result="not ok"; failures=$((failures + 1)); }
-    echo "$result $n - $desc"
-}
 
 serial=$work/serial.log
 sock=$work/control

@@ -6,27 +6,8 @@
 # and the guest they boot. The caller sets $testhost (tests/testhost/testhost) and $work (a
 # scratch folder) and defines prop PATH PROPERTY (a VM property's value, unquoted).
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
-
-n=0
-failures=0
-# check DESCRIPTION COMMAND...: one TAP test point; $todo marks a known gap.
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc${todo:+ # TODO $todo}"
-    elif [[ -n ${todo:-} ]]; then
-        echo "not ok $n - $desc # TODO $todo"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-    fi
-}
+# shellcheck source=tests/integration/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # wait_until SECONDS COMMAND...: true as soon as COMMAND is, polling every 0.2 s.
 wait_until() {

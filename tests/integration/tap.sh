@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-# TAP helpers the integration scripts source: a test counter, a failure count, and check().
-# Sets failed_case=1 on a failure the caller did not mark as a known gap (todo=REASON).
+# TAP helpers every integration script sources: bail, a test counter, a failure count, and
+# check(). check sets failed_case=1 on a failure the caller did not mark as a known gap
+# (todo=REASON); scripts reset failed_case per guest to decide whether to show its log.
+
+bail() {
+    echo "Bail out! $*"
+    exit 1
+}
 
 n=0
 failures=0

@@ -127,7 +127,7 @@ head -c $((8 << 20)) /dev/urandom >"$work/vdb.img"
 vdb_sum=$(md5sum <"$work/vdb.img")
 vdb_head=$(head -c 8 "$work/vdb.img" | od -An -tx1 | tr -d ' \n')
 log=$work/disks.log
-failed=0
+failed_case=0
 vm_cmd disks --disk "path=$work/vda.img,serial=chd-blk-vda,num_queues=2,id=vda" \
     "path=$work/vdb.img,readonly=on,id=vdb"
 status=0
@@ -166,7 +166,7 @@ for r in "$(((1 << 20) + 65536)) $(((1 << 20) - 65536))" "$((3 << 20)) $((1 << 2
         head -n 3 | sed 's/^/#   differs (offset, octal bytes): /'
 done
 check "disks: the read-only image is unchanged" test "$(md5sum <"$work/vdb.img")" = "$vdb_sum"
-((failed == 0)) || show_log "$log"
+((failed_case == 0)) || show_log "$log"
 
 # --- VM 2: SIGKILL once the guest's fsync returned
 head -c $((16 << 20)) /dev/zero >"$work/kill.img"
@@ -177,7 +177,7 @@ else
     echo "# $(df --output=fstype "$work" | tail -n 1) refuses O_DIRECT here: the kill case runs with direct=off"
 fi
 log=$work/kill.log
-failed=0
+failed_case=0
 vm_cmd kill --disk "path=$work/kill.img,direct=$direct" --control-socket "$work/kill.sock"
 setsid "${cmd[@]}" </dev/null >"$log" 2>&1 &
 vmm_pid=$!
@@ -206,7 +206,7 @@ read -r blk_writes blk_bytes blk_errors <<<"$blk_counters"
 check "kill: Counters has virtio-blk0 with the guest's writes, no errors ($blk_counters)" \
     test "${blk_writes:-0}" -gt 0 -a "${blk_bytes:-0}" -ge 65536 -a "${blk_errors:-x}" = 0
 check "kill: the synced pattern is in the image after kill -9" region_is "$work/kill.img" $((100 * 4096)) 65536 pattern
-((failed == 0)) || show_log "$log"
+((failed_case == 0)) || show_log "$log"
 
 echo "1..$n"
 echo "# $((n - failures)) of $n checks passed"

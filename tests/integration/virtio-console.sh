@@ -96,7 +96,7 @@ base_cmd() {
 }
 
 report() {
-    if ((failed)); then
+    if ((failed_case)); then
         local f
         for f in "$@"; do
             echo "# $(basename "$f") (last 20 lines):"
@@ -108,7 +108,7 @@ report() {
 run_plain() {
     local case=$1 log=$work/$1.log status=0
     shift
-    failed=0
+    failed_case=0
     echo "# $case: $(printf '%q ' "${cmd[@]}" "$@")"
     timeout -k 5 "$timeout_s" setsid "${cmd[@]}" "$@" </dev/null >"$log" 2>&1 || status=$?
     vmm_status=$status
@@ -153,7 +153,7 @@ fi
 if want pty; then
     # pty: both ways through the console's pty.
     base_cmd pty "console=ttyS0"
-    failed=0
+    failed_case=0
     echo "# pty: $(printf '%q ' "${cmd[@]}") --serial tty --console pty"
     status=0
     python3 "$here/pty-drive.py" --console CHD-HVC-OUT CHD-HOST-INPUT-42 CHD-HVC-DONE "$work/pty.log" \
@@ -169,7 +169,7 @@ fi
 if want serial-pty; then
     # serial-pty: both ways through the serial port's pty (input short enough for the UART's FIFO).
     base_cmd serial-pty "console=ttyS0"
-    failed=0
+    failed_case=0
     echo "# serial-pty: $(printf '%q ' "${cmd[@]}") --serial pty --console off"
     status=0
     python3 "$here/pty-drive.py" --serial CHD-SERIAL-OUT CHD-IN-7 CHD-SERIAL-DONE "$work/serial-pty.log" \

@@ -23,10 +23,8 @@ timeout_s=${CHD_BOOT_TIMEOUT:-180}
 host_ip=192.168.249.1
 guest_ip=192.168.249.2
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
 
 [[ $# -eq 1 && -x $1 ]] || bail "usage: $0 VMM (an executable vmm-worker)"
 vmm=$1
@@ -108,21 +106,6 @@ os.dup2(fd, 3)
 os.execv(sys.argv[3], sys.argv[3:])
 PY
 
-n=0
-failures=0
-check() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc"
-        failures=$((failures + 1))
-        failed=1
-    fi
-}
-
 value() {
     grep -a "^$1" "$log" | tr -d '\r' | head -n 1 | sed "s/^$1 *//" || true
 }
@@ -131,7 +114,7 @@ run_case() {
     local name=$1 mac=$2 cpus=$3 pairs=$4
     shift 4
     log=$work/$name.log
-    failed=0
+    failed_case=0
     head -c 2097152 /dev/urandom >"$work/$name.to-guest"
     rm -f "$work/$name.from-guest"
     timeout 240 busybox nc -l -p 5001 -e sh -c "cat >'$work/$name.from-guest'" &
@@ -186,7 +169,7 @@ run_case() {
     echo "# $(value CHD-NET-STATS)"
     grep -a '^CHD-NET-FEATURE' "$log" | tr -d '\r' | sed 's/^CHD-NET-FEATURE /#   /'
     grep -a '^CHD-NET-IRQ' "$log" | tr -d '\r' | sed 's/^CHD-NET-IRQ /#   /'
-    if ((failed)); then
+    if ((failed_case)); then
         echo "# vmm-worker output (last 40 lines):"
         tail -n 40 "$log" | tr -d '\r' | sed 's/^/#   /'
     fi

@@ -23,10 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testhost=$here/../testhost/testhost
 timeout_s=${CHD_BOOT_TIMEOUT:-60}
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=tests/integration/tap.sh
+source "$here/tap.sh"
 
 [[ $# -eq 1 && -x $1 ]] || bail "usage: $0 VMM (an executable vmm-worker)"
 vmm=$1
@@ -60,9 +58,6 @@ GUEST
 # A source whose bytes the guest can recognise: "CHDRNG" = 43 48 44 52 4e 47, 1 MiB of it.
 pattern_hex=434844524e47
 awk 'BEGIN { for (i = 0; i < 174763; i++) printf "CHDRNG" }' >"$work/pattern"
-
-# shellcheck source=tests/integration/tap.sh
-source "$here/tap.sh"
 
 lines() {
     grep -a "^$1" "$log" | tr -d '\r' || true

@@ -83,7 +83,7 @@ check "guest-initiated: the guest read the host's reply" has "CHD-VSOCK-REPLY CH
 check "guest-initiated: a port nobody listens on is refused" has "CHD-VSOCK-CONNECT-FAILED 104" "$log"
 check "guest powers off, vmm-worker exits 0 (status $status)" test "$status" = 0
 check "vmm-worker removed its socket" test ! -e "$sock"
-if ((failed)); then
+if ((failed_case)); then
     echo "# host.out:"
     sed 's/^/#   /' "$work/host.out"
     echo "# vmm-worker output (last 30 lines):"
@@ -91,7 +91,7 @@ if ((failed)); then
 fi
 
 # A socket path that is taken: refused with a message, nothing unlinked.
-failed=0
+failed_case=0
 touch "$work/taken.sock"
 status=0
 timeout -k 5 "$timeout_s" "$vmm" --kernel "$bzimage" --initramfs "$work/initramfs.cpio.gz" --serial null \
@@ -99,7 +99,7 @@ timeout -k 5 "$timeout_s" "$vmm" --kernel "$bzimage" --initramfs "$work/initramf
 check "a taken socket path: vmm-worker fails (status $status)" test "$status" != 0
 check "a taken socket path: the message names --vsock and the path" grep -q -- "--vsock: '$work/taken.sock' exists already" "$work/taken.log"
 check "a taken socket path: the file is left alone" test -f "$work/taken.sock"
-((failed == 0)) || sed 's/^/#   /' "$work/taken.log"
+((failed_case == 0)) || sed 's/^/#   /' "$work/taken.log"
 
 echo "1..$n"
 echo "# $((n - failures)) of $n checks passed"
