@@ -10,6 +10,7 @@ bail() {
 
 n=0
 failures=0
+failed_case=0
 # check DESCRIPTION COMMAND...: one TAP line, "ok" when COMMAND succeeds.
 check() {
     local desc=$1
