@@ -52,6 +52,19 @@ static void announce_pty(const char *option, const struct chardev *c)
 	fprintf(stderr, "vmm-worker: %s pty: %s\n", option, chardev_pty_path(c));
 }
 
+/* pty,log=PATH: the console log. */
+static int open_log(const char *option, const struct output_config *out, struct chardev *c)
+{
+	int r;
+
+	if (!out->log)
+		return 0;
+	r = chardev_open_log(c, out->log);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot open the log '%s': %s", option, out->log, strerror(-r));
+	return 0;
+}
+
 /* The serial port's host end: output fd, input fd and, for pty, the chardev that owns both. */
 static int setup_serial(const struct output_config *out, struct worker_io *io, struct chardev **ret_pty)
 {
@@ -80,8 +93,9 @@ static int setup_serial(const struct output_config *out, struct worker_io *io, s
 		io->serial_fd = chardev_output_fd(*ret_pty);
 		io->serial_in_fd = chardev_input_fd(*ret_pty);
 		io->serial_pty = chardev_pty_path(*ret_pty);
+		io->serial_chr = *ret_pty;
 		announce_pty("--serial", *ret_pty);
-		return 0;
+		return open_log("--serial", out, *ret_pty);
 	case _OUTPUT_MODE_MAX:
 	case _OUTPUT_MODE_INVALID:
 	default:
@@ -105,7 +119,7 @@ static int setup_console(const struct output_config *out, struct worker_io *io)
 				       strerror(-r));
 	if (out->mode == OUTPUT_MODE_PTY)
 		announce_pty("--console", io->console);
-	return 0;
+	return open_log("--console", out, io->console);
 }
 
 int main(int argc, char **argv)

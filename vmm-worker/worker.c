@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/chardev.h"
 #include "cli/config.h"
 #include "control/control.h"
 #include "devices/legacy/ged.h"
@@ -140,6 +141,11 @@ struct worker *worker_free(struct worker *w)
 	return NULL;
 }
 
+static void serial_log_tee(void *opaque, uint8_t byte)
+{
+	chardev_log(opaque, &byte, 1);
+}
+
 /* Runs one boot until the VM asks to exit; returns why. */
 static enum vm_exit worker_boot(struct worker *w, enum worker_reason why)
 {
@@ -148,6 +154,8 @@ static enum vm_exit worker_boot(struct worker *w, enum worker_reason why)
 	r = vm_new(w->cfg, w->io.serial_fd, w->io.console, &w->vm);
 	if (r < 0)
 		return VM_EXIT_ERROR;
+	if (w->vm->serial && w->io.serial_chr)
+		serial_set_tee(w->vm->serial, serial_log_tee, w->io.serial_chr);
 
 	w->boot_done = false;
 	w->reboot_requested = false;

@@ -70,6 +70,7 @@ struct worker_io {
 	int serial_in_fd;	 /* host input for the serial port (stdin, a pty); -1 for none */
 	struct chardev *console; /* the virtio console's backend; NULL: no virtio console */
 	const char *serial_pty;	 /* --serial pty: the terminal a user opens (Info's SerialPty) */
+	struct chardev *serial_chr; /* --serial pty: its chardev, which keeps the console log */
 };
 
 struct worker_stats {

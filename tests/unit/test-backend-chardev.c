@@ -174,6 +174,127 @@ static void test_tty(void)
 	g_assert_cmpint(chardev_new_stdio(-1, 1, &c), ==, -EINVAL);
 }
 
+static void assert_file(const char *path, const void *want, size_t len)
+{
+	g_autofree char *got = NULL;
+	gsize got_len = 0;
+
+	g_assert_true(g_file_get_contents(path, &got, &got_len, NULL));
+	g_assert_cmpmem(got, got_len, want, len);
+}
+
+/* What a device does with guest output: the log first, then the pty (which may refuse). */
+static size_t guest_writes(Chardev *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	chardev_log(c, buf, len);
+	n = chardev_write(c, buf, len);
+	g_assert_cmpint(n, >=, 0);
+	return (size_t)n;
+}
+
+/* The console log beside a pty (chd's <log file=...>): everything the guest writes reaches the
+ * file, also what the pty no longer takes while nobody reads it, and the pty keeps working. */
+static void test_pty_log(void)
+{
+	g_autoptr(Chardev) c = NULL;
+	g_autofree char *log = g_build_filename(tmpdir, "vm.log", NULL);
+	g_autofree char *fdpath = NULL;
+	g_autoptr(GString) want = g_string_new("earlier run\n");
+	struct chardev_log_stats st;
+	char chunk[4096], b[64];
+	size_t pty_took = 0, total = 0;
+	int fd, user;
+
+	g_assert_cmpint(chardev_new(OUTPUT_MODE_PTY, NULL, &c), ==, 0);
+	g_assert_false(chardev_get_log_stats(c, &st));
+	chardev_log(c, "no log yet", 10); /* a no-op */
+
+	/* As chd passes it: opened for appending, handed over as /dev/fd/N, our copy closed. */
+	g_assert_true(g_file_set_contents(log, want->str, -1, NULL));
+	fd = open(log, O_WRONLY | O_APPEND | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	fdpath = g_strdup_printf("/dev/fd/%d", fd);
+	g_assert_cmpint(chardev_open_log(c, fdpath), ==, 0);
+	close(fd);
+
+	g_assert_cmpuint(guest_writes(c, "Linux version 6.1\n", 18), ==, 18);
+	g_string_append(want, "Linux version 6.1\n");
+	/* Nobody reads the pty: it fills up, the log goes on. */
+	for (int i = 0; i < 64; i++) {
+		memset(chunk, 'a' + i % 26, sizeof(chunk));
+		pty_took += guest_writes(c, chunk, sizeof(chunk));
+		g_string_append_len(want, chunk, sizeof(chunk));
+	}
+	total = 18 + 64 * sizeof(chunk);
+	g_assert_cmpuint(pty_took, <, 64 * sizeof(chunk));
+	assert_file(log, want->str, want->len);
+	g_assert_true(chardev_get_log_stats(c, &st));
+	g_assert_cmpuint(st.written, ==, total);
+	g_assert_cmpuint(st.dropped, ==, 0);
+
+	/* The pty still works both ways: a user reads what it kept, then types a line. */
+	user = open(chardev_pty_path(c), O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	g_assert_cmpint(user, >=, 0);
+	g_assert_cmpint(read_wait(user, b, 18), ==, 18);
+	g_assert_cmpmem(b, 18, "Linux version 6.1\n", 18);
+	while (read(user, chunk, sizeof(chunk)) > 0)
+		;
+	g_assert_cmpint(write(user, "ls\r", 3), ==, 3);
+	g_assert_cmpint(read_wait(chardev_input_fd(c), b, sizeof(b)), ==, 3);
+	g_assert_cmpuint(guest_writes(c, "ls\r\n", 4), ==, 4); /* the guest's echo */
+	g_string_append(want, "ls\r\n");
+	assert_file(log, want->str, want->len);
+	g_assert_cmpint(read_wait(user, b, sizeof(b)), ==, 4);
+	close(user);
+
+	/* By path (standalone use): appended to, never truncated; a later log replaces the first. */
+	g_assert_cmpint(chardev_open_log(c, log), ==, 0);
+	g_assert_cmpuint(guest_writes(c, "again\n", 6), ==, 6);
+	g_string_append(want, "again\n");
+	assert_file(log, want->str, want->len);
+	g_assert_true(chardev_get_log_stats(c, &st));
+	g_assert_cmpuint(st.written, ==, total + 4 + 6);
+	unlink(log);
+}
+
+/* A log that cannot take more (a full disk, a FIFO nobody drains) costs bytes, counted, never a
+ * wait; one that cannot be opened is refused with the cause. */
+static void test_log_full(void)
+{
+	g_autoptr(Chardev) c = NULL;
+	g_autofree char *fifo = g_build_filename(tmpdir, "log.fifo", NULL);
+	struct chardev_log_stats st;
+	char chunk[4096] = {};
+	int reader;
+
+	g_assert_cmpint(chardev_new(OUTPUT_MODE_NULL, NULL, &c), ==, 0);
+	g_assert_cmpint(chardev_open_log(c, "/nonexistent-folder/vm.log"), ==, -ENOENT);
+	g_assert_cmpint(chardev_open_log(c, "/dev/fd/987"), ==, -EBADF);
+	g_assert_cmpint(chardev_open_log(c, ""), ==, -EINVAL);
+	g_assert_false(chardev_get_log_stats(c, &st));
+
+	g_assert_cmpint(chardev_open_log(c, "/dev/full"), ==, 0);
+	chardev_log(c, chunk, 100);
+	g_assert_true(chardev_get_log_stats(c, &st));
+	g_assert_cmpuint(st.written, ==, 0);
+	g_assert_cmpuint(st.dropped, ==, 100);
+
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	g_assert_cmpint(reader, >=, 0);
+	g_assert_cmpint(chardev_open_log(c, fifo), ==, 0);
+	for (int i = 0; i < 64; i++) /* 256 KiB into a 64 KiB pipe: returns at once */
+		chardev_log(c, chunk, sizeof(chunk));
+	g_assert_true(chardev_get_log_stats(c, &st));
+	g_assert_cmpuint(st.written, >, 0);
+	g_assert_cmpuint(st.written + st.dropped, ==, 100 + 64 * sizeof(chunk));
+	g_assert_cmpuint(st.dropped, >, 100);
+	close(reader);
+	unlink(fifo);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -184,6 +305,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/backend-chardev/file", test_file);
 	g_test_add_func("/backend-chardev/pty", test_pty);
 	g_test_add_func("/backend-chardev/tty", test_tty);
+	g_test_add_func("/backend-chardev/pty-log", test_pty_log);
+	g_test_add_func("/backend-chardev/log-full", test_log_full);
 
 	int r = g_test_run();
 	rmdir(tmpdir);

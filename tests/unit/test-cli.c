@@ -237,6 +237,19 @@ static void test_good(void)
 	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_NULL);
 	vmm_config_done(&cfg);
 
+	/* The console log of a pty (chd's extension), in either order. */
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--serial", "pty,log=/dev/fd/4", "--console",
+			      "log=/var/log/chd/a.log,pty"),
+			==, 0);
+	g_assert_cmpint(cfg.serial.mode, ==, OUTPUT_MODE_PTY);
+	g_assert_cmpstr(cfg.serial.log, ==, "/dev/fd/4");
+	g_assert_cmpint(cfg.console.mode, ==, OUTPUT_MODE_PTY);
+	g_assert_cmpstr(cfg.console.log, ==, "/var/log/chd/a.log");
+	vmm_config_done(&cfg);
+	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--console", "pty"), ==, 0);
+	g_assert_null(cfg.console.log);
+	vmm_config_done(&cfg);
+
 	/* Limits, exactly. */
 	g_assert_cmpint(PARSE(&cfg, &err, "--kernel", "k", "--cpus", "boot=254", "--memory", "size=16M"), ==,
 			0);
@@ -385,7 +398,7 @@ static const struct bad_case bad_cases[] = {
      "--serial tty and --console tty cannot share the terminal"},
     {{"--kernel", "k", "--serial", "bogus"},
      -EINVAL,
-     "=--serial: unknown parameter 'bogus' (known: off, null, tty, pty, file)"},
+     "=--serial: unknown parameter 'bogus' (known: off, null, tty, pty, file, log)"},
     {{"--kernel", "k", "--serial", "file="}, -EINVAL, "--serial: parameter 'file' has an empty value"},
     {{"--kernel", "k", "--serial", "file"}, -EINVAL, "--serial: parameter 'file' needs a value"},
     {{"--kernel", "k", "--serial", "tty=1"}, -EINVAL, "--serial: 'tty' takes no value"},
@@ -394,6 +407,12 @@ static const struct bad_case bad_cases[] = {
      "--serial: 'null,tty' names more than one output mode"},
     {{"--kernel", "k", "--serial", "null,null"}, -EINVAL, "parameter 'null' given more than once"},
     {{"--kernel", "k", "--serial", ""}, -EINVAL, "--serial: empty value"},
+    {{"--kernel", "k", "--serial", "file=/tmp/s,log=/tmp/l"},
+     -EINVAL,
+     "=--serial: log=<path> goes with pty only, not with file: expected pty,log=<path>"},
+    {{"--kernel", "k", "--console", "null,log=/tmp/l"}, -EINVAL, "--console: log=<path> goes with pty only"},
+    {{"--kernel", "k", "--console", "log=/tmp/l"}, -EINVAL, "names no output mode"},
+    {{"--kernel", "k", "--serial", "pty,log="}, -EINVAL, "--serial: parameter 'log' has an empty value"},
     {{"--kernel", "k", "--serial", "socket=/tmp/s"},
      -EOPNOTSUPP,
      "--serial: parameter 'socket' is not supported"},

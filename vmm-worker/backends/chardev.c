@@ -20,6 +20,9 @@ struct chardev {
 	int tty_fd; /* terminal whose settings we changed */
 	struct termios saved;
 	bool restore;
+	int log_fd; /* the console log, or -1 */
+	/* Written by the device's one writer thread, read by the control thread: atomics. */
+	uint64_t log_written, log_dropped;
 };
 
 static struct chardev *chardev_alloc(enum output_mode mode)
@@ -28,7 +31,7 @@ static struct chardev *chardev_alloc(enum output_mode mode)
 	if (!c)
 		return NULL;
 	c->mode = mode;
-	c->in_fd = c->out_fd = c->pty_hold_fd = c->tty_fd = -1;
+	c->in_fd = c->out_fd = c->pty_hold_fd = c->tty_fd = c->log_fd = -1;
 	return c;
 }
 
@@ -42,6 +45,7 @@ struct chardev *chardev_free(struct chardev *c)
 		safe_close(c->out_fd);
 	safe_close(c->in_fd);
 	safe_close(c->pty_hold_fd);
+	safe_close(c->log_fd);
 	free(c->pty_path);
 	free(c);
 	return NULL;
@@ -214,4 +218,71 @@ ssize_t chardev_read(struct chardev *c, void *buf, size_t len)
 		n = read(c->in_fd, buf, len);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
+}
+
+/* "/dev/fd/N": the descriptor chd passed. -1 for other paths. */
+static int inherited_fd_number(const char *path)
+{
+	const char *n = path + strlen("/dev/fd/");
+	char *end;
+	long fd;
+
+	if (strncmp(path, "/dev/fd/", strlen("/dev/fd/")) != 0 || *n < '0' || *n > '9')
+		return -1;
+	fd = strtol(n, &end, 10);
+	return *end || fd > INT32_MAX ? -1 : (int)fd;
+}
+
+int chardev_open_log(struct chardev *c, const char *path)
+{
+	int n = inherited_fd_number(path), fd;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (n >= 0) {
+		/* Our own description, non-blocking where that means something (a FIFO or a
+		 * terminal); a regular file is duplicated and keeps chd's O_APPEND. */
+		fd = reopen(n, O_WRONLY | O_APPEND);
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0640);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return fd;
+	safe_close(c->log_fd);
+	c->log_fd = fd;
+	return 0;
+}
+
+void chardev_log(struct chardev *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	if (c->log_fd < 0 || len == 0)
+		return;
+	while (len > 0) {
+		ssize_t n = write(c->log_fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EAGAIN, ENOSPC, EFBIG, EIO: the rest is lost, the guest goes on */
+		__atomic_add_fetch(&c->log_written, (uint64_t)n, __ATOMIC_RELAXED);
+		p += n;
+		len -= (size_t)n;
+	}
+	if (len > 0)
+		__atomic_add_fetch(&c->log_dropped, (uint64_t)len, __ATOMIC_RELAXED);
+}
+
+bool chardev_get_log_stats(const struct chardev *c, struct chardev_log_stats *ret)
+{
+	if (c->log_fd < 0)
+		return false;
+	*ret = (struct chardev_log_stats){
+	    .written = __atomic_load_n(&c->log_written, __ATOMIC_RELAXED),
+	    .dropped = __atomic_load_n(&c->log_dropped, __ATOMIC_RELAXED),
+	};
+	return true;
 }

@@ -6,6 +6,8 @@
  * caller's stdin/stdout keep their flags: the backend reopens them as descriptions of its own. */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cli/config.h"
@@ -38,3 +40,19 @@ int chardev_output_fd(const struct chardev *c);
 ssize_t chardev_write(struct chardev *c, const void *buf, size_t len);
 /* Bytes read; -EAGAIN when nothing waits; 0 at end of input or when the mode has none. */
 ssize_t chardev_read(struct chardev *c, void *buf, size_t len);
+
+/* The console log (`pty,log=PATH`, chd's <log file=...>): a copy of everything the guest writes,
+ * whatever the pty takes. "/dev/fd/N" adopts a duplicate of the inherited fd N (chd opened the
+ * file); another path is opened for appending (created 0640). Replaces an earlier log. */
+int chardev_open_log(struct chardev *c, const char *path);
+/* Appends guest output to the log, if any: call it once per byte the guest produced, before
+ * chardev_write() (which a device may repeat for the same bytes). Never blocks and never fails:
+ * what a full, slow or failing log does not take is counted as dropped. */
+void chardev_log(struct chardev *c, const void *buf, size_t len);
+
+struct chardev_log_stats {
+	uint64_t written; /* bytes appended to the log */
+	uint64_t dropped; /* bytes the log did not take */
+};
+/* False when the chardev has no log. */
+bool chardev_get_log_stats(const struct chardev *c, struct chardev_log_stats *ret);

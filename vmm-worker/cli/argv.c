@@ -200,11 +200,13 @@ static int handle_option(struct vmm_config *cfg, int c, const char *option, cons
 		return set_string(&cfg->cmdline, option, arg, true, ret_error);
 	case ARG_SERIAL:
 		free(cfg->serial.path);
-		cfg->serial.path = NULL;
+		free(cfg->serial.log);
+		cfg->serial.path = cfg->serial.log = NULL;
 		return output_config_parse_serial(&cfg->serial, arg, ret_error);
 	case ARG_CONSOLE:
 		free(cfg->console.path);
-		cfg->console.path = NULL;
+		free(cfg->console.log);
+		cfg->console.path = cfg->console.log = NULL;
 		return output_config_parse_console(&cfg->console, arg, ret_error);
 	case ARG_RNG:
 		return vmm_config_parse_rng(cfg, arg, ret_error);

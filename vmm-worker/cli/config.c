@@ -18,7 +18,7 @@
 
 #define CPUS_SYNTAX "boot=<1-254>[,max=<1-254>]"
 #define MEMORY_SYNTAX "size=<n>[K|M|G]"
-#define OUTPUT_SYNTAX "off|null|pty|tty|file=<path>"
+#define OUTPUT_SYNTAX "off|null|pty[,log=<path>]|tty|file=<path>"
 #define CONTROL_SOCKET_SYNTAX "<path>|path=<path>|fd=<n>"
 #define RNG_SYNTAX "src=<entropy_source_path>"
 
@@ -66,7 +66,9 @@ void vmm_config_done(struct vmm_config *cfg)
 	free(cfg->cmdline);
 	free(cfg->firmware);
 	free(cfg->serial.path);
+	free(cfg->serial.log);
 	free(cfg->console.path);
+	free(cfg->console.log);
 	free(cfg->rng.src);
 	free(cfg->log_file);
 	free(cfg->control_path);
@@ -242,12 +244,14 @@ const char *vmm_config_rng_src(const struct vmm_config *cfg)
 
 /* --serial, --console */
 
+/* Besides "log", the supported keys are exactly the output modes. */
 static const struct option_key serial_keys[] = {
     {"off", .valueless = true},
     {"null", .valueless = true},
     {"tty", .valueless = true},
     {"pty", .valueless = true},
     {"file"},
+    {"log"},
     {"socket", .unsupported = true},
 };
 
@@ -257,6 +261,7 @@ static const struct option_key console_keys[] = {
     {"tty", .valueless = true},
     {"pty", .valueless = true},
     {"file"},
+    {"log"},
     {"iommu", .unsupported = true},
     {"id", .unsupported = true},
     {"pci_segment", .unsupported = true},
@@ -270,7 +275,7 @@ static int output_config_parse(struct output_config *out, const char *option, co
 {
 	char *v[OUTPUT_KEYS_MAX];
 	enum output_mode mode = _OUTPUT_MODE_INVALID;
-	size_t which = 0;
+	size_t which = 0, log = 0;
 	unsigned n_modes = 0;
 	int r;
 
@@ -278,10 +283,12 @@ static int output_config_parse(struct output_config *out, const char *option, co
 	if (r < 0)
 		return r;
 
-	/* The supported keys are exactly the output modes, spelt as output_mode_to_string() does. */
+	/* The modes are spelt as output_mode_to_string() does. */
 	for (size_t i = 0; i < n_keys; i++) {
 		enum output_mode m = output_mode_from_string(keys[i].name);
 
+		if (strcmp(keys[i].name, "log") == 0)
+			log = i;
 		if (m < 0 || !v[i])
 			continue;
 		mode = m;
@@ -292,10 +299,15 @@ static int output_config_parse(struct output_config *out, const char *option, co
 	if (n_modes != 1)
 		r = cli_error(ret_error, -EINVAL, _("%s: '%s' names %s output mode: expected one of %s"),
 			      option, s, n_modes == 0 ? _("no") : _("more than one"), OUTPUT_SYNTAX);
+	else if (v[log] && mode != OUTPUT_MODE_PTY)
+		r = cli_error(ret_error, -EINVAL,
+			      _("%s: log=<path> goes with pty only, not with %s: expected pty,log=<path>"),
+			      option, output_mode_to_string(mode));
 	else
 		*out = (struct output_config){
 		    .mode = mode,
 		    .path = mode == OUTPUT_MODE_FILE ? TAKE_PTR(v[which]) : NULL,
+		    .log = TAKE_PTR(v[log]),
 		};
 
 	option_values_free(v, n_keys);
@@ -382,6 +394,9 @@ static int validate_output(const struct output_config *out, const char *option, 
 				 option);
 	if (out->mode != OUTPUT_MODE_FILE && out->path)
 		return cli_error(ret_error, -EINVAL, _("%s: a path only goes with file=<path>, not with %s"),
+				 option, output_mode_to_string(out->mode));
+	if (out->mode != OUTPUT_MODE_PTY && out->log)
+		return cli_error(ret_error, -EINVAL, _("%s: log=<path> goes with pty only, not with %s"),
 				 option, output_mode_to_string(out->mode));
 	return 0;
 }

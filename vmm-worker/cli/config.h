@@ -39,6 +39,8 @@ enum output_mode output_mode_from_string(const char *s);
 struct output_config {
 	enum output_mode mode;
 	char *path; /* OUTPUT_MODE_FILE only, else NULL */
+	char *log;  /* pty,log=<path>: a copy of the guest's output appended there (a chd extension);
+		     * "/dev/fd/N" adopts the inherited fd N. NULL: none */
 };
 
 /* --rng: Cloud Hypervisor always gives the guest a virtio-rng, reading /dev/urandom by default. */

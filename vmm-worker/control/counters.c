@@ -6,6 +6,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "backends/chardev.h"
 #include "control/control.h"
 #include "devices/legacy/ged.h"
 #include "devices/legacy/serial.h"
@@ -101,6 +102,31 @@ static int counters_serial(sd_bus_message *m, struct worker *w)
 	return append_device(m, "serial", c, ELEMENTSOF(c));
 }
 
+/* The console logs ("serial-log", "console-log"): they outlive reboots, like the worker. */
+static int counters_logs(sd_bus_message *m, struct worker *w)
+{
+	const struct {
+		const char *name;
+		const struct chardev *chr;
+	} logs[] = {{"serial-log", w->io.serial_chr}, {"console-log", w->io.console}};
+
+	for (size_t i = 0; i < ELEMENTSOF(logs); i++) {
+		struct chardev_log_stats st;
+		int r;
+
+		if (!logs[i].chr || !chardev_get_log_stats(logs[i].chr, &st))
+			continue;
+		const struct counter c[] = {
+			{ "written", st.written },
+			{ "dropped", st.dropped },
+		};
+		r = append_device(m, logs[i].name, c, ELEMENTSOF(c));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int counters_ged(sd_bus_message *m, struct worker *w)
 {
 	struct ged_stats st;
@@ -152,6 +178,7 @@ static int (*const counter_sources[])(sd_bus_message *m, struct worker *w) = {
 	counters_control,
 	counters_vcpus,
 	counters_serial,
+	counters_logs,
 	counters_ged,
 	counters_virtio,
 };

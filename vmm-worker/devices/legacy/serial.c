@@ -103,6 +103,9 @@ struct serial {
 	void *irq_opaque;
 	bool irq_level;
 
+	void (*tee)(void *opaque, uint8_t byte);
+	void *tee_opaque;
+
 	uint8_t ier;
 	uint8_t fcr;
 	uint8_t lcr;
@@ -317,6 +320,8 @@ static void serial_transmit(struct serial *s, uint8_t byte)
 {
 	s->stats.tx_bytes++;
 	if (!(s->mcr & MCR_LOOP)) {
+		if (s->tee)
+			s->tee(s->tee_opaque, byte);
 		serial_output(s, byte);
 		return;
 	}
@@ -553,6 +558,14 @@ int serial_new(int out_fd, void (*irq)(void *opaque, bool level), void *irq_opaq
 
 	*ret = s;
 	return 0;
+}
+
+void serial_set_tee(struct serial *s, void (*tee)(void *opaque, uint8_t byte), void *opaque)
+{
+	pthread_mutex_lock(&s->lock);
+	s->tee = tee;
+	s->tee_opaque = opaque;
+	pthread_mutex_unlock(&s->lock);
 }
 
 struct serial *serial_free(struct serial *s)

@@ -33,6 +33,10 @@ static inline void serial_freep(struct serial **p)
 /* Host input into the RX FIFO; returns how many bytes were accepted (fewer when the FIFO is full,
  * none while the guest holds the UART in loopback mode, where the line is disconnected). */
 size_t serial_enqueue_input(struct serial *s, const uint8_t *buf, size_t len);
+/* tee(opaque, byte) sees every byte the guest transmits on the line (not in loopback), before it
+ * is written to out_fd and whether or not out_fd takes it: a console log. Called under the device
+ * lock on a vCPU thread; it must not block. */
+void serial_set_tee(struct serial *s, void (*tee)(void *opaque, uint8_t byte), void *opaque);
 void serial_get_stats(struct serial *s, struct serial_stats *ret);
 
 extern const struct bus_ops serial_ops;

@@ -71,6 +71,7 @@ static void output(struct virtio_device *v, const uint8_t *p, size_t len)
 {
 	struct console *c = v->priv;
 
+	chardev_log(c->chr, p, len);
 	if (c->backlog_len == 0) {
 		ssize_t n = chardev_write(c->chr, p, len);
 		if (n < 0) {
