@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
+#include "worker.h"
 
 #define VM_INTERFACE "org.cloudhypervisor.chd1.VM"
 #define VM_GET_XML_INACTIVE 1u
@@ -395,6 +396,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 {
 	struct vm *vm = userdata;
 	const struct domain_def *def = vm_current_def(vm);
+	int r;
 
 	if (strcmp(property, "Name") == 0)
 		return sd_bus_message_append(reply, "s", vm->name);
@@ -425,6 +427,15 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 	}
 	if (strcmp(property, "ConsolePath") == 0)
 		return sd_bus_message_append(reply, "s", vm->console_path ?: "");
+	if (strcmp(property, "PtyLog") == 0) {
+		/* The log of the console ConsolePath offers: the serial port's first. */
+		struct worker_logs logs;
+
+		worker_logs_get(vm, def, &logs);
+		r = sd_bus_message_append(reply, "s", logs.serial ?: logs.console ?: "");
+		worker_logs_done(&logs);
+		return r;
+	}
 	return -ENOENT;
 }
 
@@ -441,6 +452,7 @@ static const sd_bus_vtable vm_vtable[] = {
     SD_BUS_PROPERTY("WorkerPID", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ConsoleLog", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("ConsolePath", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("PtyLog", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_shutdown,
 			    SD_BUS_VTABLE_UNPRIVILEGED),

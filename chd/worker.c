@@ -28,6 +28,8 @@
 #define WORKER_OBJECT "/org/cloudhypervisor/chd1/worker"
 #define WORKER_INTERFACE "org.cloudhypervisor.chd1.Worker"
 #define WORKER_CONTROL_FD 3
+#define WORKER_SERIAL_LOG_FD 4
+#define WORKER_CONSOLE_LOG_FD 5
 #define WORKER_START_TIMEOUT_USEC (30 * 1000000ULL)
 #define WORKER_KILL_GRACE_USEC (5 * 1000000ULL)
 
@@ -67,20 +69,35 @@ char *worker_log_hint(struct vm *vm)
 	g_autofree char *unit = NULL;
 	g_autofree char *log = NULL;
 
-	/* Units write to the journal; forked workers to <log>/<name>.log. */
+	/* Units write to the journal; forked workers to <log>/<name>.worker.log (<name>.log is the
+	 * guest's console). */
 	if (vm->manager->spawn == SPAWN_MODE_SYSTEMD && worker_unit_name(vm->name, &unit) >= 0)
 		return g_strdup_printf(_("the journal (journalctl -u %s)"), unit);
-	log = worker_log(vm, ".log");
+	log = worker_log(vm, ".worker.log");
 	return g_strdup_printf("'%s'", log);
+}
+
+static int worker_argv_logs(struct vm *vm, const struct domain_def *def, const char *serial_log,
+			    const char *console_log, char ***ret, char **ret_error)
+{
+	struct domain_argv_options opts = {
+	    .program = vm->manager->config.worker_path,
+	    .serial_log = serial_log,
+	    .console_log = console_log,
+	};
+
+	return domain_def_to_argv(def, &opts, ret, ret_error);
 }
 
 int worker_argv(struct vm *vm, const struct domain_def *def, char ***ret, char **ret_error)
 {
-	struct domain_argv_options opts = {
-	    .program = vm->manager->config.worker_path,
-	};
+	struct worker_logs logs;
+	int r;
 
-	return domain_def_to_argv(def, &opts, ret, ret_error);
+	worker_logs_get(vm, def, &logs);
+	r = worker_argv_logs(vm, def, logs.serial, logs.console, ret, ret_error);
+	worker_logs_done(&logs);
+	return r;
 }
 
 void worker_forget(struct vm *vm)
@@ -288,16 +305,32 @@ static int listen_control_socket(const char *path)
 	return TAKE_FD(fd);
 }
 
-static _noreturn_ void worker_exec(char **argv, int control_fd, int log_fd)
+/* The console logs as fds 4 and 5 (-1: none): first out of the way of the targets, then into
+ * place; dup2() leaves the copies without FD_CLOEXEC. */
+static int place_console_logs(const int console_logs[2])
+{
+	const int target[2] = {WORKER_SERIAL_LOG_FD, WORKER_CONSOLE_LOG_FD};
+	int moved[2] = {-1, -1};
+
+	for (size_t i = 0; i < 2; i++)
+		if (console_logs[i] >= 0 && (moved[i] = fcntl(console_logs[i], F_DUPFD, 10)) < 0)
+			return -errno;
+	for (size_t i = 0; i < 2; i++)
+		if (moved[i] >= 0 && dup2(moved[i], target[i]) < 0)
+			return -errno;
+	return 0;
+}
+
+static _noreturn_ void worker_exec(char **argv, int control_fd, int log_fd, const int console_logs[2])
 {
 	int null = open("/dev/null", O_RDWR);
 
 	/* Its own session: a terminal or chd's death sends it nothing. */
 	(void)setsid();
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 ||
-	    dup2(control_fd, WORKER_CONTROL_FD) < 0)
+	    dup2(control_fd, WORKER_CONTROL_FD) < 0 || place_console_logs(console_logs) < 0)
 		_exit(127);
-	(void)close_range(WORKER_CONTROL_FD + 1, ~0U, 0);
+	(void)close_range(WORKER_CONSOLE_LOG_FD + 1, ~0U, 0);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -307,11 +340,12 @@ static _noreturn_ void worker_exec(char **argv, int control_fd, int log_fd)
 	_exit(127);
 }
 
-/* The fork path: chd binds the control socket and passes it as fd 3; output goes to <log>/<name>.log. */
-static int worker_fork(struct vm *vm, char **argv, sd_bus_error *error)
+/* The fork path: chd binds the control socket and passes it as fd 3, the console logs as fds 4
+ * and 5 (console_logs[], -1 for none); output goes to <log>/<name>.worker.log. */
+static int worker_fork(struct vm *vm, char **argv, const int console_logs[2], sd_bus_error *error)
 {
 	g_autofree char *sock = worker_file(vm, "control.sock");
-	g_autofree char *log = worker_log(vm, ".log");
+	g_autofree char *log = worker_log(vm, ".worker.log");
 	/* The fd chd passes; the strings belong to argv. */
 	g_autofree char **full = NULL;
 	char *control_arg[] = {"--control-socket", "fd=" G_STRINGIFY(WORKER_CONTROL_FD)};
@@ -348,7 +382,7 @@ static int worker_fork(struct vm *vm, char **argv, sd_bus_error *error)
 		return sd_bus_error_setf(error, CHD_ERROR_WORKER_FAILED, _("VM '%s' cannot start: fork: %s"),
 					 vm->name, strerror(errno));
 	if (pid == 0)
-		worker_exec(full, control_fd, log_fd);
+		worker_exec(full, control_fd, log_fd, console_logs);
 
 	r = worker_attach(vm, pid, true);
 	if (r < 0) {
@@ -381,6 +415,57 @@ int worker_attach(struct vm *vm, pid_t pid, bool starting)
 	return r;
 }
 
+/* Opens the console logs, emptied unless append='on', into fds[] (-1 where none). A unit opens
+ * them itself by path; this still creates and empties them with chd's mode. */
+static int open_console_logs(struct vm *vm, const struct worker_logs *logs, int fds[2], sd_bus_error *error)
+{
+	const char *path[2] = {logs->serial, logs->console};
+	const bool append[2] = {logs->serial_append, logs->console_append};
+
+	for (size_t i = 0; i < 2; i++) {
+		if (!path[i])
+			continue;
+		fds[i] = worker_log_open(path[i], append[i]);
+		if (fds[i] < 0)
+			return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR,
+						 _("VM '%s' cannot start: cannot open its console log '%s': %s"),
+						 vm->name, path[i], strerror(-fds[i]));
+	}
+	return 0;
+}
+
+/* The worker's command line with its console logs, then a unit or a fork. */
+static int worker_spawn(struct vm *vm, sd_bus_error *error)
+{
+	const bool unit = vm->manager->spawn == SPAWN_MODE_SYSTEMD;
+	g_autofree char *msg_error = NULL;
+	g_auto(GStrv) argv = NULL;
+	struct worker_logs logs;
+	int fds[2] = {-1, -1};
+	int r;
+
+	worker_logs_get(vm, vm->def, &logs);
+	r = open_console_logs(vm, &logs, fds, error);
+	if (r >= 0 && unit)
+		r = worker_argv_logs(vm, vm->def, logs.serial, logs.console, &argv, &msg_error);
+	else if (r >= 0)
+		r = worker_argv_logs(vm, vm->def, fds[0] >= 0 ? "/dev/fd/" G_STRINGIFY(WORKER_SERIAL_LOG_FD) : NULL,
+				     fds[1] >= 0 ? "/dev/fd/" G_STRINGIFY(WORKER_CONSOLE_LOG_FD) : NULL, &argv,
+				     &msg_error);
+	if (r < 0 && msg_error)
+		r = sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION, _("VM '%s' cannot start: %s"),
+				      vm->name, msg_error);
+	if (r >= 0 && unit)
+		r = worker_unit_start(vm, argv, error);
+	else if (r >= 0)
+		r = worker_fork(vm, argv, fds, error);
+	for (size_t i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+	worker_logs_done(&logs);
+	return r;
+}
+
 int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
 {
 	g_autofree char *dir = manager_vm_runtime_dir(vm->manager, vm->name);
@@ -391,6 +476,7 @@ int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
 	GError *gerror = NULL;
 	int r;
 
+	/* Refuse what cannot become a command line before anything is written. */
 	r = worker_argv(vm, vm->def, &argv, &msg_error);
 	if (r < 0)
 		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION,
@@ -409,10 +495,7 @@ int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
 	g_free(vm->worker_stop_reason);
 	vm->worker_stop_reason = NULL;
 	vm->stop_requested = false;
-	if (vm->manager->spawn == SPAWN_MODE_SYSTEMD)
-		r = worker_unit_start(vm, argv, error);
-	else
-		r = worker_fork(vm, argv, error);
+	r = worker_spawn(vm, error);
 	if (r < 0) {
 		(void)unlink(record);
 		return r;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+struct domain_def;
 struct manager;
 struct vm;
 
@@ -18,6 +19,22 @@ char *worker_file(struct vm *vm, const char *file);
 int worker_attach(struct vm *vm, pid_t pid, bool starting);
 /* Drops everything about the worker: supervision, connection, unit, machine, runtime files. */
 void worker_forget(struct vm *vm);
+
+/* Console logs (worker-log.c): where the guest's output on a pty serial port and a pty virtio
+ * console is copied. NULL: none. */
+struct worker_logs {
+	char *serial;
+	bool serial_append;
+	char *console;
+	bool console_append;
+};
+void worker_logs_get(struct vm *vm, const struct domain_def *def, struct worker_logs *ret);
+void worker_logs_done(struct worker_logs *l);
+/* <log>/<name>.log */
+char *worker_default_console_log(struct vm *vm);
+/* Opens a log for the worker: created 0640, appended to, emptied first unless append. An fd or
+ * -errno. */
+int worker_log_open(const char *path, bool append);
 
 /* Transient units (worker-unit.c). worker_unit_setup() connects to the service manager and
  * watches start jobs; worker_unit_start() asks systemd to run argv as the VM's unit. */

@@ -21,13 +21,19 @@ static int check_value(const char *what, const char *value, char **ret_error)
 	return 0;
 }
 
-static const char *chr_value(const struct domain_chr *c, const char *path_override, char **buf)
+static const char *chr_value(const struct domain_chr *c, const char *path_override, const char *log_override,
+			     char **buf)
 {
+	const char *log = log_override ? log_override : c->log_file;
+
 	switch (c->type) {
 	case DOMAIN_CHR_TYPE_NULL:
 		return "null";
 	case DOMAIN_CHR_TYPE_PTY:
-		return "pty";
+		if (!log)
+			return "pty";
+		*buf = g_strconcat("pty,log=", log, NULL);
+		return *buf;
 	case DOMAIN_CHR_TYPE_STDIO:
 		return "tty";
 	case DOMAIN_CHR_TYPE_FILE:
@@ -108,6 +114,12 @@ static int check_paths(const struct domain_def *def, const struct domain_argv_op
 				ret_error);
 	if (r >= 0 && def->console && def->console->type == DOMAIN_CHR_TYPE_FILE)
 		r = check_value(_("console log"), def->console->path, ret_error);
+	if (r >= 0 && (o->serial_log || (def->serial && def->serial->log_file)))
+		r = check_value(_("serial log"), o->serial_log ? o->serial_log : def->serial->log_file,
+				ret_error);
+	if (r >= 0 && (o->console_log || (def->console && def->console->log_file)))
+		r = check_value(_("console log"), o->console_log ? o->console_log : def->console->log_file,
+				ret_error);
 	if (r >= 0 && def->vsock && !o->vsock_socket)
 		r = conf_error(ret_error, -EINVAL,
 			       _("VM '%s' has a <vsock>, but no host socket was given for it"), def->name);
@@ -201,14 +213,14 @@ int domain_def_to_argv(const struct domain_def *def, const struct domain_argv_op
 	 * not a daemon. A serial-target console is the serial port itself. */
 	g_ptr_array_add(a, g_strdup("--serial"));
 	if (def->serial)
-		g_ptr_array_add(a, g_strdup(chr_value(def->serial, o->serial_path, &serial_buf)));
+		g_ptr_array_add(a, g_strdup(chr_value(def->serial, o->serial_path, o->serial_log, &serial_buf)));
 	else if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL)
-		g_ptr_array_add(a, g_strdup(chr_value(def->console, o->serial_path, &serial_buf)));
+		g_ptr_array_add(a, g_strdup(chr_value(def->console, o->serial_path, o->serial_log, &serial_buf)));
 	else
 		g_ptr_array_add(a, g_strdup("off"));
 	g_ptr_array_add(a, g_strdup("--console"));
 	if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_VIRTIO)
-		g_ptr_array_add(a, g_strdup(chr_value(def->console, NULL, &console_buf)));
+		g_ptr_array_add(a, g_strdup(chr_value(def->console, NULL, o->console_log, &console_buf)));
 	else
 		g_ptr_array_add(a, g_strdup("off"));
 

@@ -106,6 +106,12 @@ static void add_chr(xmlNode *devices, const char *name, const struct domain_chr 
 	set(n, "type", domain_chr_type_to_string(c->type));
 	if (c->type == DOMAIN_CHR_TYPE_FILE)
 		set(add(n, "source", NULL), "path", c->path);
+	if (c->log_file) {
+		xmlNode *log = add(n, "log", NULL);
+
+		set(log, "file", c->log_file);
+		set(log, "append", c->log_append ? "on" : "off");
+	}
 	t = add(n, "target", NULL);
 	if (console)
 		set(t, "type", domain_console_target_to_string(c->target));

@@ -291,24 +291,50 @@ static int parse_interface(struct parser *p, struct claims *c, xmlNode *node, st
 	return parse_device_address(p, c, node, &n->address);
 }
 
-/* <serial> and <console>: type, <source path=.../> for files, <target [type=...] port='0'/>. */
+/* <log file='/abs' append='on|off'/> of a pty: a copy of the guest's output beside the pty. */
+static int parse_chr_log(struct parser *p, xmlNode *node, xmlNode *log, struct domain_chr *chr)
+{
+	static const char *const log_attrs[] = {"file", "append", NULL};
+	g_autofree char *append = NULL;
+	int r;
+
+	if (chr->type != DOMAIN_CHR_TYPE_PTY)
+		return parse_fail(p, log,
+				  _("element '%s' of type '%s' takes no <log>: only a pty keeps a log beside "
+				    "it (type 'file' writes to its file already)"),
+				  (const char *)node->name, domain_chr_type_to_string(chr->type));
+	r = parse_check_node(p, log, log_attrs, NULL);
+	if (r >= 0)
+		r = parse_path(p, log, "file", &chr->log_file);
+	if (r < 0)
+		return r;
+	append = parse_attr(log, "append");
+	if (append && !streq(append, "on") && !streq(append, "off"))
+		return parse_fail(p, log, _("append='%s' of element 'log' must be 'on' or 'off'"), append);
+	chr->log_append = append && streq(append, "on");
+	return 0;
+}
+
+/* <serial> and <console>: type, <source path=.../> for files, <log file=.../> for ptys,
+ * <target [type=...] port='0'/>. */
 static int parse_chr(struct parser *p, xmlNode *node, bool console, struct domain_chr **ret)
 {
 	static const char *const attrs[] = {"type", NULL};
-	static const char *const children[] = {"source", "target", NULL};
+	static const char *const children[] = {"source", "log", "target", NULL};
 	static const char *const source_attrs[] = {"path", NULL};
 	static const char *const serial_target[] = {"port", NULL}, *const console_target[] = {"type", "port",
 											      NULL};
 	_cleanup_(conf_chr_freep) struct domain_chr *chr = g_new0(struct domain_chr, 1);
-	xmlNode *source, *target;
+	xmlNode *source, *log, *target;
 	int r;
 
 	r = parse_check_node(p, node, attrs, children);
 	if (r >= 0)
 		r = PARSE_ENUM_ATTR(p, node, "type", domain_chr_type, -1, &chr->type);
 	if (r >= 0)
-		r = only_children(p, node, (const char *const[]){"source", "target", NULL},
-				  (xmlNode * *const[]){&source, &target});
+		r = only_children(p, node, children, (xmlNode * *const[]){&source, &log, &target});
+	if (r >= 0 && log)
+		r = parse_chr_log(p, node, log, chr);
 	if (r < 0)
 		return r;
 	if (chr->type == DOMAIN_CHR_TYPE_FILE) {
@@ -601,9 +627,11 @@ int parse_devices(struct parser *p, xmlNode *node, struct domain_def *def)
 	/* libvirt's rule: a serial-target console is serial port 0 seen again, so they must agree. */
 	if (r >= 0 && console && def->serial && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL &&
 	    (def->console->type != def->serial->type ||
-	     g_strcmp0(def->console->path, def->serial->path) != 0))
+	     g_strcmp0(def->console->path, def->serial->path) != 0 ||
+	     g_strcmp0(def->console->log_file, def->serial->log_file) != 0 ||
+	     def->console->log_append != def->serial->log_append))
 		r = parse_fail(p, console,
-			       _("a <console> with target type 'serial' must have the type and source "
+			       _("a <console> with target type 'serial' must have the type, source and log "
 				 "of the <serial>"));
 	return r;
 }

@@ -25,6 +25,7 @@ struct domain_chr *conf_chr_free(struct domain_chr *chr)
 {
 	if (chr) {
 		g_free(chr->path);
+		g_free(chr->log_file);
 		g_free(chr);
 	}
 	return NULL;

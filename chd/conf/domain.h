@@ -214,6 +214,8 @@ struct domain_chr {
 	enum domain_chr_type type;
 	char *path;			   /* DOMAIN_CHR_TYPE_FILE only */
 	enum domain_console_target target; /* <console> only */
+	char *log_file;			   /* <log file=...>, DOMAIN_CHR_TYPE_PTY only; NULL: none */
+	bool log_append;		   /* <log append='on'>: keep what earlier runs wrote */
 };
 
 struct domain_rng {
@@ -382,6 +384,10 @@ struct domain_argv_options {
 	size_t n_disk_fds;
 	const char *vsock_socket; /* host unix socket for <vsock>; required when the VM has one */
 	const char *serial_path;  /* overrides a pty/file serial's destination (e.g. a console log) */
+	/* The console logs of a pty serial port and a pty virtio console (pty,log=...): a path or
+	 * "/dev/fd/N"; they override <log file=...>. NULL: the definition's <log>, if any. */
+	const char *serial_log;
+	const char *console_log;
 };
 
 /* The vmm-worker command line for def (canonical or not), in Cloud Hypervisor's grammar:

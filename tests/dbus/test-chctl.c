@@ -646,6 +646,16 @@ static void test_console_pty(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_true(chd_wait_property(&t, CHD_PATH "/vm/quiet", "ConsolePath", "", 10000));
 
+	/* Everything the guest wrote on the pty is also in the default console log. */
+	g_free(file);
+	file = g_build_filename(t.dir, "log", "quiet.log", NULL);
+	g_free(pty);
+	pty = chd_get_string(&t, CHD_PATH "/vm/quiet", "PtyLog");
+	g_assert_cmpstr(pty, ==, file);
+	g_free(line);
+	g_assert_true(g_file_get_contents(file, &line, NULL, NULL));
+	assert_contains(line, "payload: halting");
+
 	result_clear(&r);
 	chd_test_teardown(&t);
 }

@@ -198,7 +198,7 @@ static void test_worker_failure(void)
 	path = chd_define(&t, xml);
 	msg = chd_call_error(&t, path, CHD_VM, "Start", NULL, CHD_ERROR("WorkerFailed"));
 	g_assert_nonnull(strstr(msg, "broken"));
-	g_assert_nonnull(strstr(msg, "broken.log"));
+	g_assert_nonnull(strstr(msg, "broken.worker.log"));
 	g_assert_true(chd_wait_property(&t, path, "State", "shut-off", 0));
 	g_assert_true(chd_wait_property(&t, path, "StateReason", "failed", 0));
 	chd_test_teardown(&t);

@@ -8,7 +8,8 @@
 #   private_chd_definition NAME KERNEL INITRAMFS MIB VCPUS DEVICES
 #                                           prints a domain XML booting KERNEL with a serial console
 #
-# chd's own messages go to WORK/chd.log, each worker's to WORK/log/NAME.log.
+# chd's own messages go to WORK/chd.log, each worker's to WORK/log/NAME.worker.log, each VM's
+# console log to WORK/log/NAME.log.
 
 private_chd_bus_pid=
 private_chd_pid=

@@ -118,6 +118,37 @@ static void test_consoles(void)
 	g_assert_true(g_str_has_suffix(sc, "--serial file=/var/log/chd/vm.log --console null"));
 }
 
+/* Console logs: the definition's <log file=...>, or what chd substitutes (its default log, an
+ * fd it opened); a log name the command line cannot carry is refused unless an fd stands in. */
+static void test_console_logs(void)
+{
+	_cleanup_(domain_def_freep) struct domain_def *a =
+	    parse(HEAD KERNEL "<devices><console type='pty'><log file='/var/log/a.log'/></console>"
+			      "</devices></domain>");
+	_cleanup_(domain_def_freep) struct domain_def *b =
+	    parse(HEAD KERNEL "<devices><serial type='null'/><console type='pty'><target type='virtio'/>"
+			      "</console></devices></domain>");
+	_cleanup_(domain_def_freep) struct domain_def *c =
+	    parse(HEAD KERNEL "<devices><serial type='pty'><log file='/var/log/a,b.log'/></serial>"
+			      "</devices></domain>");
+	struct domain_argv_options fds = {.serial_log = "/dev/fd/4", .console_log = "/dev/fd/5"};
+	struct domain_argv_options dflt = {.console_log = "/var/log/chd/vm.log"};
+	g_autofree char *sa = argv_of(a, NULL, 0, NULL), *sa_fd = argv_of(a, &fds, 0, NULL),
+			*sb = argv_of(b, &dflt, 0, NULL), *sb_fd = argv_of(b, &fds, 0, NULL), *err = NULL,
+			*sc_fd = argv_of(c, &fds, 0, NULL);
+
+	g_assert_true(g_str_has_suffix(sa, "--serial pty,log=/var/log/a.log --console off"));
+	g_assert_true(g_str_has_suffix(sa_fd, "--serial pty,log=/dev/fd/4 --console off"));
+	/* A null serial keeps no log; the virtio console gets chd's. */
+	g_assert_true(g_str_has_suffix(sb, "--serial null --console pty,log=/var/log/chd/vm.log"));
+	g_assert_true(g_str_has_suffix(sb_fd, "--serial null --console pty,log=/dev/fd/5"));
+	g_assert_null(argv_of(c, NULL, -EINVAL, &err));
+	g_assert_cmpstr(err, ==,
+			"serial log '/var/log/a,b.log' contains ',', '\"' or a newline, which vmm-worker's "
+			"command line cannot carry; rename it");
+	g_assert_true(g_str_has_suffix(sc_fd, "--serial pty,log=/dev/fd/4 --console off"));
+}
+
 static void test_memory_cpus(void)
 {
 	_cleanup_(domain_def_freep) struct domain_def *def = parse(
@@ -139,6 +170,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/domain/argv/fds", test_fds);
 	g_test_add_func("/domain/argv/unrepresentable", test_unrepresentable);
 	g_test_add_func("/domain/argv/consoles", test_consoles);
+	g_test_add_func("/domain/argv/console-logs", test_console_logs);
 	g_test_add_func("/domain/argv/memory-cpus", test_memory_cpus);
 	return g_test_run();
 }
