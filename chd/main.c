@@ -46,11 +46,20 @@ static void replace(char **dst, char *src)
 	}
 }
 
+/* The daemon's life, once the command line is read; the exit status. */
+static int run(struct manager_config *config)
+{
+	_cleanup_(manager_freep) struct manager *m = NULL;
+
+	if (manager_new(config, &m) < 0 || manager_startup(m) < 0)
+		return 1;
+	return manager_run(m) < 0 ? 1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
-	_cleanup_(manager_freep) struct manager *m = NULL;
 	struct manager_config config = {};
 	enum manager_mode mode;
 	int r;
@@ -115,11 +124,5 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	r = manager_new(&config, &m);
-	if (r < 0)
-		return 1;
-	r = manager_startup(m);
-	if (r < 0)
-		return 1;
-	return manager_run(m) < 0 ? 1 : 0;
+	return run(&config);
 }

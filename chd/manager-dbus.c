@@ -14,22 +14,21 @@
 #define MANAGER_INTERFACE "org.cloudhypervisor.chd1.Manager"
 
 /* Parses and canonicalises a definition; InvalidDefinition names the cause. Nothing is stored. */
-static int parse_definition(struct manager *m, sd_bus_message *msg, struct domain_def **ret,
-			    sd_bus_error *error)
+/* Parses and canonicalises xml; on failure *ret_error (g_free) says why, with the VM's name once
+ * it is known. */
+static int definition_from_xml(struct manager *m, const char *xml, struct domain_def **ret, char **ret_error)
 {
 	_cleanup_(domain_def_freep) struct domain_def *def = NULL;
-	g_autofree char *msg_error = NULL;
-	const char *xml;
 	struct vm *same_name;
+	char *why = NULL;
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &xml);
-	if (r < 0)
+	r = domain_def_parse(xml, strlen(xml), &def, &why);
+	if (r < 0) {
+		*ret_error = g_strdup_printf(_("invalid definition: %s"), why ?: strerror(-r));
+		g_free(why);
 		return r;
-	r = domain_def_parse(xml, strlen(xml), &def, &msg_error);
-	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION, _("invalid definition: %s"),
-					 msg_error ?: strerror(-r));
+	}
 	/* Redefining without a uuid keeps the VM's uuid, as libvirt does. */
 	same_name = manager_find_vm(m, def->name);
 	if (same_name && !def->uuid_set) {
@@ -38,11 +37,29 @@ static int parse_definition(struct manager *m, sd_bus_message *msg, struct domai
 		memcpy(def->uuid, old->uuid, sizeof(def->uuid));
 		def->uuid_set = true;
 	}
-	r = domain_def_canonicalize(def, NULL, &msg_error);
-	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION, _("invalid definition '%s': %s"),
-					 def->name, msg_error ?: strerror(-r));
+	r = domain_def_canonicalize(def, NULL, &why);
+	if (r < 0) {
+		*ret_error = g_strdup_printf(_("invalid definition '%s': %s"), def->name, why ?: strerror(-r));
+		g_free(why);
+		return r;
+	}
 	*ret = TAKE_PTR(def);
+	return 0;
+}
+
+static int parse_definition(struct manager *m, sd_bus_message *msg, struct domain_def **ret,
+			    sd_bus_error *error)
+{
+	g_autofree char *msg_error = NULL;
+	const char *xml;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &xml);
+	if (r < 0)
+		return r;
+	r = definition_from_xml(m, xml, ret, &msg_error);
+	if (r < 0)
+		return sd_bus_error_set(error, CHD_ERROR_INVALID_DEFINITION, msg_error);
 	return 0;
 }
 
@@ -67,11 +84,25 @@ static int check_conflicts(struct manager *m, const struct domain_def *def, bool
 	return 0;
 }
 
-static int do_define(struct manager *m, sd_bus_message *msg, sd_bus_error *error)
+static int store_definition(struct manager *m, const struct domain_def *def, sd_bus_error *error)
 {
 	_cleanup_(domain_store_freep) struct domain_store *store = NULL;
+	char *why = NULL;
+	int r;
+
+	r = vm_open_store(m, &store);
+	if (r >= 0)
+		r = domain_store_save(store, def, &why);
+	if (r < 0)
+		r = sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("cannot store VM '%s': %s"), def->name,
+				      why ?: strerror(-r));
+	g_free(why);
+	return r;
+}
+
+static int do_define(struct manager *m, sd_bus_message *msg, sd_bus_error *error)
+{
 	_cleanup_(domain_def_freep) struct domain_def *def = NULL;
-	g_autofree char *msg_error = NULL;
 	struct vm *vm;
 	bool updated;
 	int r;
@@ -82,12 +113,9 @@ static int do_define(struct manager *m, sd_bus_message *msg, sd_bus_error *error
 	r = check_conflicts(m, def, true, error);
 	if (r < 0)
 		return r;
-	r = vm_open_store(m, &store);
-	if (r >= 0)
-		r = domain_store_save(store, def, &msg_error);
+	r = store_definition(m, def, error);
 	if (r < 0)
-		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("cannot store VM '%s': %s"), def->name,
-					 msg_error ?: strerror(-r));
+		return r;
 
 	vm = manager_find_vm(m, def->name);
 	updated = vm != NULL;
@@ -192,10 +220,9 @@ static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct manager *m = userdata;
-	g_autoptr(GList) names = g_hash_table_get_keys(m->vms);
+	GList *names = g_list_sort(g_hash_table_get_keys(m->vms), (GCompareFunc)strcmp);
 	int r;
 
-	names = g_list_sort(names, (GCompareFunc)strcmp);
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(osss)");
@@ -209,6 +236,7 @@ static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 		r = sd_bus_message_close_container(reply);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
+	g_list_free(names);
 	return r;
 }
 

@@ -371,9 +371,21 @@ static int method_set_autostart(sd_bus_message *msg, void *userdata, sd_bus_erro
 	return authz_check(vm->manager, msg, CHD_ACTION_DEFINE, do_set_autostart, error);
 }
 
-static int method_get_worker_command_line(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int reply_strv(sd_bus_message *msg, char **strv)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_append_strv(reply, strv);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	return r;
+}
+
+static int method_get_worker_command_line(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
 	struct vm *vm = userdata;
 	g_autofree char *msg_error = NULL;
 	g_auto(GStrv) argv = NULL;
@@ -383,12 +395,7 @@ static int method_get_worker_command_line(sd_bus_message *msg, void *userdata, s
 	if (r < 0)
 		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION, _("VM '%s': %s"), vm->name,
 					 msg_error ?: strerror(-r));
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_append_strv(reply, argv);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	return r;
+	return reply_strv(msg, argv);
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,

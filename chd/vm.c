@@ -138,7 +138,7 @@ int vm_load_all(struct manager *m)
 {
 	_cleanup_(domain_store_freep) struct domain_store *store = NULL;
 	struct domain_def **defs = NULL;
-	g_auto(GStrv) errors = NULL;
+	char **errors = NULL;
 	int r, n;
 
 	r = vm_open_store(m, &store);
@@ -146,11 +146,12 @@ int vm_load_all(struct manager *m)
 		return log_error_errno(r, _("chd: cannot open the definitions in '%s': %s"),
 				       m->config.config_dir, strerror(-r));
 	n = domain_store_load_all(store, &defs, &errors);
+	for (size_t i = 0; errors && errors[i]; i++)
+		log_warning(_("chd: skipping a definition in '%s': %s"), domain_store_dir(store), errors[i]);
+	g_strfreev(errors);
 	if (n < 0)
 		return log_error_errno(n, _("chd: cannot read the definitions in '%s': %s"),
 				       domain_store_dir(store), strerror(-n));
-	for (size_t i = 0; errors && errors[i]; i++)
-		log_warning(_("chd: skipping a definition in '%s': %s"), domain_store_dir(store), errors[i]);
 
 	for (int i = 0; i < n; i++) {
 		struct vm *vm = NULL;

@@ -340,15 +340,10 @@ static _noreturn_ void worker_exec(char **argv, int control_fd, int log_fd, cons
 	_exit(127);
 }
 
-/* The fork path: chd binds the control socket and passes it as fd 3, the console logs as fds 4
- * and 5 (console_logs[], -1 for none); output goes to <log>/<name>.worker.log. */
-static int worker_fork(struct vm *vm, char **argv, const int console_logs[2], sd_bus_error *error)
+/* worker_fork() with the command line and the paths ready: the fds, then fork. */
+static int worker_fork_at(struct vm *vm, char **full, const char *sock, const char *log,
+			  const int console_logs[2], sd_bus_error *error)
 {
-	g_autofree char *sock = worker_file(vm, "control.sock");
-	g_autofree char *log = worker_log(vm, ".worker.log");
-	/* The fd chd passes; the strings belong to argv. */
-	g_autofree char **full = NULL;
-	char *control_arg[] = {"--control-socket", "fd=" G_STRINGIFY(WORKER_CONTROL_FD)};
 	_cleanup_close_ int control_fd = -1;
 	_cleanup_close_ int log_fd = -1;
 	pid_t pid;
@@ -364,14 +359,6 @@ static int worker_fork(struct vm *vm, char **argv, const int console_logs[2], sd
 		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot open '%s': %s"),
 					 vm->name, log, strerror(errno));
 
-	{
-		guint n = g_strv_length(argv);
-
-		full = g_new0(char *, n + 3);
-		memcpy(full, argv, n * sizeof(char *));
-		full[n] = control_arg[0];
-		full[n + 1] = control_arg[1];
-	}
 	dprintf(log_fd, "chd: starting VM '%s':", vm->name);
 	for (size_t i = 0; full[i]; i++)
 		dprintf(log_fd, " %s", full[i]);
@@ -393,6 +380,22 @@ static int worker_fork(struct vm *vm, char **argv, const int console_logs[2], sd
 					 strerror(-r));
 	}
 	return 0;
+}
+
+/* The fork path: chd binds the control socket and passes it as fd 3, the console logs as fds 4
+ * and 5 (console_logs[], -1 for none); output goes to <log>/<name>.worker.log. */
+static int worker_fork(struct vm *vm, char **argv, const int console_logs[2], sd_bus_error *error)
+{
+	g_autofree char *sock = worker_file(vm, "control.sock");
+	g_autofree char *log = worker_log(vm, ".worker.log");
+	/* argv and the control socket chd passes; the strings belong to argv. */
+	guint n = g_strv_length(argv);
+	g_autofree char **full = g_new0(char *, n + 3);
+
+	memcpy(full, argv, n * sizeof(char *));
+	full[n] = (char *)"--control-socket";
+	full[n + 1] = (char *)"fd=" G_STRINGIFY(WORKER_CONTROL_FD);
+	return worker_fork_at(vm, full, sock, log, console_logs, error);
 }
 
 int worker_attach(struct vm *vm, pid_t pid, bool starting)

@@ -460,11 +460,30 @@ static void capture_error(void *userdata, xmlError *e)
 	p->error = g_strdup_printf(_("line %d: %s"), e->line, text);
 }
 
+/* The definition a well-formed document holds: our checks, then the schema. */
+static int def_from_doc(xmlDoc *doc, struct domain_def **ret, char **ret_error)
+{
+	_cleanup_(domain_def_freep) struct domain_def *def = g_new0(struct domain_def, 1);
+	struct parser p = {};
+	int r;
+
+	r = parse_root(&p, xmlDocGetRootElement(doc), def);
+	if (r >= 0)
+		r = domain_schema_validate(doc, &p.error);
+	if (r < 0) {
+		if (ret_error)
+			*ret_error = TAKE_PTR(p.error);
+		g_free(p.error);
+		return r;
+	}
+	*ret = TAKE_PTR(def);
+	return 0;
+}
+
 static int domain_def_parse_doc(const char *xml, size_t len, struct domain_def **ret, char **ret_error)
 {
 	g_autoptr(xmlParserCtxt) ctxt = NULL;
 	g_autoptr(xmlDoc) doc = NULL;
-	_cleanup_(domain_def_freep) struct domain_def *def = NULL;
 	struct parser p = {};
 	int r;
 
@@ -491,19 +510,7 @@ static int domain_def_parse_doc(const char *xml, size_t len, struct domain_def *
 		return conf_error(ret_error, -EINVAL, _("a definition must not carry a DOCTYPE"));
 	}
 	g_clear_pointer(&p.error, g_free);
-
-	def = g_new0(struct domain_def, 1);
-	r = parse_root(&p, xmlDocGetRootElement(doc), def);
-	if (r >= 0)
-		r = domain_schema_validate(doc, &p.error);
-	if (r < 0) {
-		if (ret_error)
-			*ret_error = TAKE_PTR(p.error);
-		g_free(p.error);
-		return r;
-	}
-	*ret = TAKE_PTR(def);
-	return 0;
+	return def_from_doc(doc, ret, ret_error);
 }
 
 int domain_def_parse(const char *xml, size_t len, struct domain_def **ret, char **ret_error)

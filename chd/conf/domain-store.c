@@ -94,20 +94,13 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int domain_store_save(struct domain_store *s, const struct domain_def *def, char **ret_error)
+/* Writes xml to the new file tmp, syncs it, and renames it to file (the fail hook in between). */
+static int replace_file(struct domain_store *s, const char *tmp, const char *file, const char *xml,
+			char **ret_error)
 {
-	g_autofree char *xml = NULL, *file = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = domain_name_validate(def->name, ret_error);
-	if (r < 0)
-		return r;
-	r = domain_def_format(def, &xml);
-	if (r < 0)
-		return conf_error(ret_error, r, _("cannot format the definition of '%s'"), def->name);
-	file = g_strconcat(def->name, ".xml", NULL);
-	tmp = g_strdup_printf(TEMP_PREFIX "%s.%08x", file, g_random_int());
 	/* 0600: definitions name images and sockets other users have no business reading. */
 	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -124,22 +117,37 @@ int domain_store_save(struct domain_store *s, const struct domain_def *def, char
 		(void)unlinkat(s->dir_fd, tmp, 0);
 		return conf_error(ret_error, r, _("cannot save '%s/%s': %s"), s->dir, file, g_strerror(-r));
 	}
+	return 0;
+}
+
+int domain_store_save(struct domain_store *s, const struct domain_def *def, char **ret_error)
+{
+	g_autofree char *xml = NULL, *file = NULL, *tmp = NULL;
+	int r;
+
+	r = domain_name_validate(def->name, ret_error);
+	if (r < 0)
+		return r;
+	r = domain_def_format(def, &xml);
+	if (r < 0)
+		return conf_error(ret_error, r, _("cannot format the definition of '%s'"), def->name);
+	file = g_strconcat(def->name, ".xml", NULL);
+	tmp = g_strdup_printf(TEMP_PREFIX "%s.%08x", file, g_random_int());
+	r = replace_file(s, tmp, file, xml, ret_error);
+	if (r < 0)
+		return r;
 	/* The rename is durable only once the folder itself reaches the disk. */
 	if (fsync(s->dir_fd) < 0)
 		return conf_error(ret_error, -errno, _("cannot sync '%s': %s"), s->dir, g_strerror(errno));
 	return 0;
 }
 
-int domain_store_load(struct domain_store *s, const char *name, struct domain_def **ret, char **ret_error)
+/* Loads path, which must define the VM name. */
+static int load_named(const char *path, const char *name, struct domain_def **ret, char **ret_error)
 {
 	_cleanup_(domain_def_freep) struct domain_def *def = NULL;
-	g_autofree char *path = NULL;
 	int r;
 
-	r = domain_name_validate(name, ret_error);
-	if (r < 0)
-		return r;
-	path = g_strdup_printf("%s/%s.xml", s->dir, name);
 	r = domain_def_parse_file(path, &def, ret_error);
 	if (r < 0)
 		return r;
@@ -149,6 +157,18 @@ int domain_store_load(struct domain_store *s, const char *name, struct domain_de
 				  def->name);
 	*ret = TAKE_PTR(def);
 	return 0;
+}
+
+int domain_store_load(struct domain_store *s, const char *name, struct domain_def **ret, char **ret_error)
+{
+	g_autofree char *path = NULL;
+	int r;
+
+	r = domain_name_validate(name, ret_error);
+	if (r < 0)
+		return r;
+	path = g_strdup_printf("%s/%s.xml", s->dir, name);
+	return load_named(path, name, ret, ret_error);
 }
 
 static int compare_names(const void *a, const void *b)

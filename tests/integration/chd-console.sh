@@ -14,7 +14,8 @@
 #  shell; a typed command runs in the guest and its output comes back; Ctrl-] leaves and the VM
 #  runs on; ConsolePath is the worker's pty and chctl info shows it; chctl console attaches again;
 #  chctl shutdown (power button) while attached: the console ends with the guest; shut-off,
-#  ConsolePath empty. (<serial type='pty'> is tested on this machine: tests/dbus/test-chctl.c.)
+#  ConsolePath empty. The console log (PtyLog, chd's default <log>/shell.log) holds the guest's
+#  boot banner, the typed command, its output and the power-off, while the pty worked throughout. (<serial type='pty'> is tested on this machine: tests/dbus/test-chctl.c.)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -75,7 +76,7 @@ diagnose() {
     done
 }
 
-echo "1..14"
+echo "1..18"
 echo "# guest kernel $("$testhost" kit kernel-release)"
 private_chd_start "$work" "$chd" "$vmm" || bail "chd did not start"
 
@@ -84,22 +85,29 @@ private_chd_definition shell "$bzimage" "$work/initramfs.cpio.gz" 256 1 "    <co
 check "chctl define a VM with <console type='pty'>" quiet "$chctl" define "$work/shell.xml"
 check "ConsolePath is empty while it is shut off" test -z "$(prop shell ConsolePath)"
 
+# The whole line before Ctrl-] (the expect would match a partial one, and leave before the rest).
+release=$("$testhost" kit kernel-release)
 # A person at a terminal: start with the console attached, wait for the shell, type a command
 # whose output differs from what was typed (so the guest ran it, not just echoed it), Ctrl-].
 rc=0
 "$session" --timeout "$boot_timeout" --expect "Connected to the console of 'shell'" \
     --expect "CHD-GUEST-SHELL" --expect "guest# " \
-    --send 'echo CHD-TYPED-$((6 * 7)) $(uname -r)\r' --expect "CHD-TYPED-42 [0-9]" --send '\x1d' \
+    --send 'echo CHD-TYPED-$((6 * 7)) $(uname -r)\r' --expect "CHD-TYPED-42 $release" --send '\x1d' \
     -- "$chctl" start --console shell >"$work/session-start.out" 2>&1 || rc=$?
 check "chctl start --console attaches and shows the guest's shell (userspace within $boot_timeout s)" \
     has "$work/session-start.out" "CHD-GUEST-SHELL"
 check "a command typed on the console runs in the guest, its output comes back" \
-    has "$work/session-start.out" "CHD-TYPED-42 $("$testhost" kit kernel-release)"
+    has "$work/session-start.out" "CHD-TYPED-42 $release"
 check "Ctrl-] leaves the console with status 0 (got $rc)" test "$rc" -eq 0
 check "the VM runs on after leaving the console" wait_prop shell State running 1
 pty=$(prop shell ConsolePath)
 check "ConsolePath is the worker's pseudo-terminal ($pty)" is_pty "$pty"
 check "chctl info shows it" info_shows shell "Console: *$pty"
+log=$work/log/shell.log
+check "PtyLog is chd's default console log ($(prop shell PtyLog))" test "$(prop shell PtyLog)" = "$log"
+check "the console log has the guest's boot banner" grep -aq "CHD-GUEST-SHELL" "$log"
+check "the console log has the line typed through the console and its output" \
+    bash -c "grep -aqF 'echo CHD-TYPED-\$((6 * 7))' '$log' && grep -aq 'CHD-TYPED-42 [0-9]' '$log'"
 
 # Attach again; press the power button while attached: the console ends with the guest.
 rc=0
@@ -114,6 +122,7 @@ check "the console ends by itself when the guest powers off (status $rc)" \
 check "the VM is shut off (shutdown)" wait_prop shell StateReason shutdown 30
 check "State is shut-off" wait_prop shell State shut-off 1
 check "ConsolePath is empty again" test -z "$(prop shell ConsolePath)"
+check "the console log has the guest's last words (the power button)" grep -aq "CHD-GUEST-POWER-BUTTON" "$log"
 
 ((failures == 0)) || diagnose
 echo "# $((n - failures)) of $n checks passed"
