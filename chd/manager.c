@@ -91,21 +91,60 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-/* Transient units when asked to, or in system mode on a machine that systemd booted; a
- * machine without systemd (containers, the build hosts) forks. */
+bool spawn_wants_units(enum spawn_mode requested, enum manager_mode mode, bool private_bus,
+		       bool systemd_booted, bool *ret_required)
+{
+	*ret_required = requested == SPAWN_MODE_SYSTEMD;
+	switch (requested) {
+	case SPAWN_MODE_SYSTEMD:
+		return true;
+	case SPAWN_MODE_FORK:
+		return false;
+	case SPAWN_MODE_AUTO:
+		/* A private bus is a test or a sandbox: its workers stay chd's children and never
+		 * appear among the machine's or the user's units. */
+		if (private_bus)
+			return false;
+		/* The user manager ("systemd --user") is probed on the session bus itself. */
+		return mode == MANAGER_MODE_USER || systemd_booted;
+	case _SPAWN_MODE_MAX:
+	case _SPAWN_MODE_INVALID:
+		break;
+	}
+	return false;
+}
+
+const char *spawn_slice(enum manager_mode mode)
+{
+	/* The user manager has no machine.slice; VMs are applications the user runs (the XDG
+	 * convention puts those in app.slice), grouped in a slice of their own below it. */
+	return mode == MANAGER_MODE_USER ? "app-chd.slice" : "machine.slice";
+}
+
+/* Transient units when asked to, in system mode on a machine that systemd booted, and in user
+ * mode where the user's service manager is on the session bus; otherwise (containers, the build
+ * hosts, a private bus, a session without "systemd --user") chd forks. */
 static int manager_spawn_setup(struct manager *m)
 {
-	bool forced = m->config.spawn == SPAWN_MODE_SYSTEMD;
+	enum manager_mode mode = m->config.mode;
+	bool required;
 	int r;
 
 	m->spawn = SPAWN_MODE_FORK;
-	if (m->config.spawn == SPAWN_MODE_FORK ||
-	    (!forced && (m->config.mode != MANAGER_MODE_SYSTEM || sd_booted() <= 0)))
+	if (!spawn_wants_units(m->config.spawn, mode, m->config.bus_address != NULL, sd_booted() > 0,
+			       &required))
 		return 0;
 	r = worker_unit_setup(m);
-	if (r < 0 && forced)
-		return log_error_errno(r, _("chd: --spawn=systemd: cannot reach systemd's service manager: %s"),
-				       strerror(-r));
+	if (r < 0 && required)
+		return log_error_errno(r, _("chd: --spawn=systemd: cannot reach the %s service manager: %s"),
+				       manager_mode_to_string(mode), strerror(-r));
+	if (r < 0 && mode == MANAGER_MODE_USER) {
+		/* Normal for a session that systemd does not manage. */
+		log_info(_("chd: no systemd user manager on the session bus (%s); workers run as chd's own "
+			   "children"),
+			 strerror(-r));
+		return 0;
+	}
 	if (r < 0) {
 		log_warning(_("chd: cannot reach systemd's service manager (%s); workers run as chd's own "
 			      "children instead"),
@@ -113,8 +152,9 @@ static int manager_spawn_setup(struct manager *m)
 		return 0;
 	}
 	m->spawn = SPAWN_MODE_SYSTEMD;
-	log_debug("chd: workers run as transient units in machine.slice%s",
-		  m->machined ? ", registered with systemd-machined" : "");
+	log_info(_("chd: workers run as transient units of the %s service manager in %s%s"),
+		 manager_mode_to_string(mode), spawn_slice(mode),
+		 m->machined ? _(", registered with systemd-machined") : "");
 	return 0;
 }
 

@@ -28,9 +28,9 @@ enum authz_mode {
 
 /* How workers are started (chd/worker.c, chd/worker-unit.c). */
 enum spawn_mode {
-	SPAWN_MODE_AUTO,    /* systemd in system mode on a machine booted with systemd, fork otherwise */
+	SPAWN_MODE_AUTO,    /* systemd where a service manager answers (see spawn_wants_units), else fork */
 	SPAWN_MODE_FORK,    /* chd's own children, in chd's cgroup */
-	SPAWN_MODE_SYSTEMD, /* transient service units in machine.slice, registered with machined */
+	SPAWN_MODE_SYSTEMD, /* transient service units in spawn_slice(), system mode: machined too */
 	_SPAWN_MODE_MAX,
 	_SPAWN_MODE_INVALID = -EINVAL,
 };
@@ -94,6 +94,14 @@ const char *authz_mode_to_string(enum authz_mode m);
 enum authz_mode authz_mode_from_string(const char *s);
 const char *spawn_mode_to_string(enum spawn_mode m);
 enum spawn_mode spawn_mode_from_string(const char *s);
+
+/* Whether --spawn=requested tries transient units: always for systemd, never for fork; auto
+ * does unless the bus is private, in user mode (the probe of the session bus decides) and in
+ * system mode on a machine systemd booted. *ret_required: a manager out of reach is fatal. */
+bool spawn_wants_units(enum spawn_mode requested, enum manager_mode mode, bool private_bus,
+		       bool systemd_booted, bool *ret_required);
+/* The slice of the workers' units: machine.slice (system), app-chd.slice (user). */
+const char *spawn_slice(enum manager_mode mode);
 
 /* Registers the Manager interface and the object manager (chd/manager-dbus.c). */
 int manager_bus_register(struct manager *m);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Workers as transient systemd service units (--spawn=systemd, the default in system mode on a
- * machine booted with systemd). The unit runs the same argv as the fork path, except that the
- * worker binds its control socket itself (--control-socket path=<runtime>/vms/<name>/control.sock):
- * systemd 252 passes a transient service no file descriptors but stdin/stdout/stderr. The unit is
- * Type=notify, so its start job finishes when the VM booted (vmm-worker's READY=1) and the socket
- * is there; then chd takes the MainPID, supervises it through a pidfd and connects, exactly as for
- * a forked worker. The unit lives in machine.slice, outside chd.service: restarting or stopping
- * chd leaves it alone. */
+ * machine booted with systemd and in user mode where the user's manager is on the session bus).
+ * The unit runs the same argv as the fork path, except that the worker binds its control socket
+ * itself (--control-socket path=<runtime>/vms/<name>/control.sock): systemd 252 passes a
+ * transient service no file descriptors but stdin/stdout/stderr. The unit is Type=notify, so its
+ * start job finishes when the VM booted (vmm-worker's READY=1) and the socket is there; then chd
+ * takes the MainPID, supervises it through a pidfd and connects, exactly as for a forked worker.
+ * The unit lives in machine.slice (user mode: app-chd.slice of the user manager), outside chd's
+ * own cgroup: restarting or stopping chd leaves it alone. */
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -25,6 +26,9 @@
 #define UNIT_START_TIMEOUT_USEC (30 * 1000000ULL)
 #define UNIT_START_ATTEMPTS 20
 #define UNIT_RETRY_USEC (100 * 1000ULL)
+/* How long (in UNIT_RETRY_USEC steps) a starting chd waits for the user manager to join the
+ * session bus. */
+#define UNIT_MANAGER_WAIT_ATTEMPTS 50
 /* How long systemd waits after SIGTERM (the worker stops its vCPUs) before SIGKILL. */
 #define UNIT_STOP_TIMEOUT_USEC (30 * 1000000ULL)
 
@@ -165,11 +169,30 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
 	return 0;
 }
 
+/* Subscribe: systemd sends JobRemoved only while someone subscribed. A user manager that runs
+ * (its private socket is there) but has not joined the session bus yet does so as soon as the
+ * bus is up, which chd's own connection may have just caused: wait for it a little. */
+static int unit_subscribe(struct manager *m)
+{
+	const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+	g_autofree char *private = runtime ? g_build_filename(runtime, "systemd", "private", NULL) : NULL;
+	int r;
+
+	for (unsigned i = 0;; i++) {
+		r = sd_bus_call_method(m->systemd_bus, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
+				       NULL, NULL, NULL);
+		if (r >= 0 || m->config.mode != MANAGER_MODE_USER || (r != -EHOSTUNREACH && r != -ENXIO) ||
+		    !private || !g_file_test(private, G_FILE_TEST_EXISTS) || i >= UNIT_MANAGER_WAIT_ATTEMPTS)
+			return r;
+		g_usleep(UNIT_RETRY_USEC);
+	}
+}
+
 int worker_unit_setup(struct manager *m)
 {
 	int r;
 
-	if (m->config.mode == MANAGER_MODE_SYSTEM && !m->config.bus_address)
+	if (!m->config.bus_address)
 		m->systemd_bus = sd_bus_ref(m->bus);
 	else {
 		r = m->config.mode == MANAGER_MODE_SYSTEM
@@ -184,14 +207,16 @@ int worker_unit_setup(struct manager *m)
 	/* The match first: the bus applies it before it forwards any later call. */
 	r = sd_bus_match_signal(m->systemd_bus, &m->job_removed_slot, SYSTEMD_SERVICE, SYSTEMD_PATH,
 				SYSTEMD_MANAGER, "JobRemoved", on_job_removed, m);
-	if (r < 0)
+	if (r >= 0)
+		r = unit_subscribe(m);
+	if (r < 0) {
+		m->job_removed_slot = sd_bus_slot_unref(m->job_removed_slot);
+		m->systemd_bus = m->systemd_bus == m->bus ? sd_bus_unref(m->systemd_bus)
+							  : sd_bus_flush_close_unref(m->systemd_bus);
 		return r;
-	/* systemd sends JobRemoved only while someone subscribed; synchronous, once, at startup. */
-	r = sd_bus_call_method(m->systemd_bus, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
-			       NULL, NULL, NULL);
-	if (r < 0)
-		return r;
-	/* Machines are a system thing: machined registers them for root only. */
+	}
+	/* Machines are a system thing: machined's RegisterMachine is for root only (polkit action
+	 * org.freedesktop.machine1.register-machine, auth_admin), so user VMs stay unregistered. */
 	m->machined = m->config.mode == MANAGER_MODE_SYSTEM;
 	return 0;
 }
@@ -220,25 +245,33 @@ static int close_n(sd_bus_message *m, int n)
 
 static int append_properties(sd_bus_message *m, struct vm *vm, char **argv)
 {
+	const bool user = vm->manager->config.mode == MANAGER_MODE_USER;
 	g_autofree char *description = g_strdup_printf(_("chd virtual machine %s"), vm->name);
 	g_autofree char *field = g_strdup_printf("CHD_VM=%s", vm->name);
 	/* The worker needs /dev/kvm, taps and disk images anywhere, so no device or file system
-	 * sandbox here; it sandboxes itself with seccomp. */
+	 * sandbox here; it sandboxes itself with seccomp. A user manager grants the namespace-based
+	 * ones (the second row) only inside a user namespace (PrivateUsers= implied), which kernels
+	 * may refuse to unprivileged users; an unprivileged worker has nothing they would take away. */
 	static const char *const hardening[] = {
-	    "NoNewPrivileges", "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups",
-	    "ProtectHostname", "RestrictRealtime",     "RestrictSUIDSGID",  "LockPersonality",
+	    "NoNewPrivileges",	    "RestrictRealtime",	 "RestrictSUIDSGID", "LockPersonality",
+	    "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups", "ProtectHostname",
 	};
+	const size_t n_hardening = user ? 4 : ELEMENTSOF(hardening);
 	int r;
 
 	r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description, "Slice",
-				  "s", "machine.slice", "Type", "s", "notify", "KillMode", "s", "mixed",
-				  "CollectMode", "s", "inactive-or-failed", "Delegate", "b", false);
+				  "s", spawn_slice(vm->manager->config.mode), "Type", "s", "notify", "KillMode",
+				  "s", "mixed", "CollectMode", "s", "inactive-or-failed", "Delegate", "b", false);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "TimeoutStartUSec", "t", UNIT_START_TIMEOUT_USEC,
-				  "TimeoutStopUSec", "t", UNIT_STOP_TIMEOUT_USEC, "LimitMEMLOCK", "t",
-				  UINT64_MAX, "LimitNOFILE", "t", (uint64_t)65536);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(hardening); i++)
+	r = sd_bus_message_append(m, "(sv)(sv)", "TimeoutStartUSec", "t", UNIT_START_TIMEOUT_USEC,
+				  "TimeoutStopUSec", "t", UNIT_STOP_TIMEOUT_USEC);
+	/* chd.service's limits; a user manager cannot raise a hard limit (no CAP_SYS_RESOURCE): the
+	 * unit would fail to start, so user units keep the session's limits, as forked ones do. */
+	if (r >= 0 && !user)
+		r = sd_bus_message_append(m, "(sv)(sv)", "LimitMEMLOCK", "t", UINT64_MAX, "LimitNOFILE", "t",
+					  (uint64_t)65536);
+	for (size_t i = 0; r >= 0 && i < n_hardening; i++)
 		r = sd_bus_message_append(m, "(sv)", hardening[i], "b", true);
 
 	/* LogExtraFields: aay, journal fields may be binary. */

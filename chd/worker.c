@@ -72,7 +72,9 @@ char *worker_log_hint(struct vm *vm)
 	/* Units write to the journal; forked workers to <log>/<name>.worker.log (<name>.log is the
 	 * guest's console). */
 	if (vm->manager->spawn == SPAWN_MODE_SYSTEMD && worker_unit_name(vm->name, &unit) >= 0)
-		return g_strdup_printf(_("the journal (journalctl -u %s)"), unit);
+		return vm->manager->config.mode == MANAGER_MODE_USER
+			   ? g_strdup_printf(_("the journal (journalctl --user -u %s)"), unit)
+			   : g_strdup_printf(_("the journal (journalctl -u %s)"), unit);
 	log = worker_log(vm, ".worker.log");
 	return g_strdup_printf("'%s'", log);
 }
@@ -484,6 +486,9 @@ int worker_start(struct vm *vm, sd_bus_message *msg, sd_bus_error *error)
 	if (r < 0)
 		return sd_bus_error_setf(error, CHD_ERROR_INVALID_DEFINITION,
 					 _("VM '%s' cannot start: %s"), vm->name, msg_error ?: strerror(-r));
+	r = worker_check_taps(vm, vm->def, error);
+	if (r < 0)
+		return r;
 	if (g_mkdir_with_parents(dir, 0700) < 0)
 		return sd_bus_error_setf(error, CHD_ERROR_IO_ERROR, _("VM '%s' cannot start: cannot create '%s': %s"),
 					 vm->name, dir, strerror(errno));

@@ -4,7 +4,9 @@
  * points the rest of chd calls (worker_start, worker_kill, ...) are declared in vm.h. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -49,6 +51,40 @@ void worker_unit_forget(struct vm *vm);
 int unit_name_escape(const char *s, char **ret);
 /* "chd-vm-<escaped name>.service" */
 int worker_unit_name(const char *vm_name, char **ret);
+
+/* Taps for a worker without CAP_NET_ADMIN (worker-net.c): whether it can use each tap. */
+enum tap_access {
+	TAP_ACCESS_OK,
+	TAP_ACCESS_UNNAMED,     /* no <target dev=...>: the worker would have to make a tap */
+	TAP_ACCESS_MISSING,     /* no such interface: the same */
+	TAP_ACCESS_NOT_TAP,     /* an interface, but no tap */
+	TAP_ACCESS_NOT_OWNER,   /* its tun owner or group is not ours */
+	TAP_ACCESS_MULTI_QUEUE, /* made with multi_queue: the worker attaches one queue pair */
+	TAP_ACCESS_DOWN,        /* bringing it up needs CAP_NET_ADMIN */
+	_TAP_ACCESS_MAX,
+	_TAP_ACCESS_INVALID = -EINVAL,
+};
+const char *tap_access_to_string(enum tap_access a);
+enum tap_access tap_access_from_string(const char *s);
+
+/* What /sys/class/net/<name> says; owner and group -1 where unset (or not a tap). */
+struct tap_info {
+	bool exists;
+	bool is_tap;
+	bool multi_queue;
+	bool up;
+	int64_t owner;
+	int64_t group;
+};
+int tap_info_read(const char *name, struct tap_info *ret);
+/* Pure: whether uid (gid, groups) may use tap name (NULL: none named) as the kernel decides. */
+enum tap_access tap_access_check(const char *name, const struct tap_info *t, uid_t uid, gid_t gid,
+				 const gid_t *groups, size_t n_groups);
+/* The reason and the fix, translated, newly allocated; NULL for TAP_ACCESS_OK. */
+char *tap_access_message(enum tap_access a, const char *name, const struct tap_info *t, uid_t uid);
+/* In user mode without CAP_NET_ADMIN: refuses (sd_bus_error, -errno) a definition with a tap
+ * the worker cannot use. 0 otherwise. */
+int worker_check_taps(struct vm *vm, const struct domain_def *def, sd_bus_error *error);
 
 /* systemd-machined (machined.c): the worker registers as a machine of class "vm" while it runs. */
 void machined_register(struct vm *vm);

@@ -7,6 +7,7 @@
 #include "bus-error.h"
 #include "manager.h"
 #include "vm-state.h"
+#include "worker.h"
 
 #define WALK(name, max)                                                                            \
 	do {                                                                                       \
@@ -32,6 +33,7 @@ static void test_tables(void)
 	WALK(manager_mode, _MANAGER_MODE_MAX);
 	WALK(authz_mode, _AUTHZ_MODE_MAX);
 	WALK(spawn_mode, _SPAWN_MODE_MAX);
+	WALK(tap_access, _TAP_ACCESS_MAX);
 }
 
 /* Every state, reason and event string is documented in the interface XML. */

@@ -184,6 +184,10 @@ int tap_set_up(struct tap *t, bool up)
 
 	if (r < 0)
 		return r;
+	/* Already so: no SIOCSIFFLAGS, which needs CAP_NET_ADMIN even when it changes nothing, so
+	 * that an unprivileged worker can use a tap that root made and brought up for its user. */
+	if (!!(ifr.ifr_flags & IFF_UP) == up)
+		return 0;
 	if (up)
 		ifr.ifr_flags |= IFF_UP;
 	else
