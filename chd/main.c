@@ -31,7 +31,7 @@ static const GOptionEntry options[] = {
     {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &arg_log_dir, N_("Worker and console logs in DIR"), N_("DIR")},
     {"worker", 0, 0, G_OPTION_ARG_FILENAME, &arg_worker, N_("The vmm-worker binary to run"), N_("PATH")},
     {"authz", 0, 0, G_OPTION_ARG_STRING, &arg_authz, N_("Authorize changes with polkit or by uid (default: polkit on the system bus)"), "polkit|uid"},
-    {"spawn", 0, 0, G_OPTION_ARG_STRING, &arg_spawn, N_("Run workers as transient systemd units in machine.slice or as chd's own children (default auto: systemd in system mode when systemd booted the machine)"), "auto|systemd|fork"},
+    {"spawn", 0, 0, G_OPTION_ARG_STRING, &arg_spawn, N_("Run workers as transient units of systemd (system mode, machine.slice) or of the user's systemd (user mode, app-chd.slice), or as chd's own children (default auto: units where that service manager answers, never on a private --bus-address)"), "auto|systemd|fork"},
     {"no-autostart", 0, 0, G_OPTION_ARG_NONE, &arg_no_autostart, N_("Do not start autostart VMs"), NULL},
     {"debug", 0, 0, G_OPTION_ARG_NONE, &arg_debug, N_("Log debug messages"), NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &arg_version, N_("Show the version and exit"), NULL},
@@ -102,7 +102,9 @@ int main(int argc, char *argv[])
 	replace(&config.config_dir, arg_config_dir);
 	replace(&config.runtime_dir, arg_runtime_dir);
 	replace(&config.log_dir, arg_log_dir);
-	replace(&config.worker_path, arg_worker);
+	/* Absolute: a unit's ExecStart must be, and a relative one would depend on chd's folder. */
+	replace(&config.worker_path, arg_worker ? g_canonicalize_filename(arg_worker, NULL) : NULL);
+	g_free(arg_worker);
 	config.no_autostart = arg_no_autostart;
 	if (arg_authz) {
 		config.authz = authz_mode_from_string(arg_authz);

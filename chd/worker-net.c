@@ -20,6 +20,7 @@
 #include "worker.h"
 
 #define SYS_CLASS_NET "/sys/class/net"
+#define TUN_DEVICE "/dev/net/tun"
 
 static const char *const tap_access_table[_TAP_ACCESS_MAX] = {
     [TAP_ACCESS_OK] = "ok",
@@ -29,6 +30,7 @@ static const char *const tap_access_table[_TAP_ACCESS_MAX] = {
     [TAP_ACCESS_NOT_OWNER] = "not-owner",
     [TAP_ACCESS_MULTI_QUEUE] = "multi-queue",
     [TAP_ACCESS_DOWN] = "down",
+    [TAP_ACCESS_NO_TUN] = "no-tun",
 };
 
 DEFINE_STRING_TABLE(tap_access, enum tap_access, tap_access_table)
@@ -136,6 +138,10 @@ char *tap_access_message(enum tap_access a, const char *name, const struct tap_i
 		    _("tap '%s' is down, and bringing it up needs CAP_NET_ADMIN, which chd "
 		      "in user mode does not have; as root: ip link set %s up"),
 		    name, name);
+	case TAP_ACCESS_NO_TUN:
+		return g_strdup_printf(_("the worker may not open " TUN_DEVICE " to use tap '%s'; it is "
+					 "normally open to all (mode 0666, udev's rule for 'tun')"),
+				       name);
 	case _TAP_ACCESS_MAX:
 	case _TAP_ACCESS_INVALID:
 		break;
@@ -153,15 +159,17 @@ static bool have_cap_net_admin(void)
 	return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
 }
 
+/* What chd cannot do in user mode is NotSupported (not AccessDenied: clients read that as a
+ * refusal by polkit or the bus); a tap that cannot serve as one is an InvalidDefinition. */
 static const char *tap_access_error(enum tap_access a)
 {
 	switch (a) {
 	case TAP_ACCESS_UNNAMED:
 	case TAP_ACCESS_MISSING:
-		return CHD_ERROR_NOT_SUPPORTED;
 	case TAP_ACCESS_NOT_OWNER:
 	case TAP_ACCESS_DOWN:
-		return CHD_ERROR_ACCESS_DENIED;
+	case TAP_ACCESS_NO_TUN:
+		return CHD_ERROR_NOT_SUPPORTED;
 	case TAP_ACCESS_OK:
 	case TAP_ACCESS_NOT_TAP:
 	case TAP_ACCESS_MULTI_QUEUE:
@@ -194,6 +202,9 @@ int worker_check_taps(struct vm *vm, const struct domain_def *def, sd_bus_error 
 		if (name)
 			(void)tap_info_read(name, &t);
 		a = tap_access_check(name, &t, geteuid(), getegid(), groups, (size_t)n_groups);
+		/* The worker opens the tun device as chd's user (or the user manager's: the same). */
+		if (a == TAP_ACCESS_OK && access(TUN_DEVICE, R_OK | W_OK) < 0)
+			a = TAP_ACCESS_NO_TUN;
 		if (a == TAP_ACCESS_OK)
 			continue;
 		why = tap_access_message(a, name, &t, geteuid());

@@ -61,6 +61,7 @@ enum tap_access {
 	TAP_ACCESS_NOT_OWNER,   /* its tun owner or group is not ours */
 	TAP_ACCESS_MULTI_QUEUE, /* made with multi_queue: the worker attaches one queue pair */
 	TAP_ACCESS_DOWN,        /* bringing it up needs CAP_NET_ADMIN */
+	TAP_ACCESS_NO_TUN,      /* /dev/net/tun is closed to the user */
 	_TAP_ACCESS_MAX,
 	_TAP_ACCESS_INVALID = -EINVAL,
 };
