@@ -67,6 +67,8 @@ user_env=(HOME="$home" USER="$user" LOGNAME="$user" PATH="$PATH" LANG=C.UTF-8
 as_user=(setpriv --reuid="$uid" --regid="$gid" --init-groups env -i "${user_env[@]}")
 as_user() { "${as_user[@]}" "$@"; }
 ctl() { as_user "$chctl" --user "$@"; }
+# The same without chctl's "VM ... started." lines (errors still show).
+qctl() { ctl "$@" >/dev/null; }
 prop() {
     as_user busctl --user get-property org.cloudhypervisor.chd1 "/org/cloudhypervisor/chd1/vm/$1" \
         org.cloudhypervisor.chd1.VM "$2" | sed 's/^[a-z] //; s/"//g'
@@ -125,8 +127,8 @@ check "... and runs workers as units of the user manager in app-chd.slice" \
     grep -q "transient units of the user service manager in app-chd.slice" "$work/chd.log"
 
 definition web1 >"$work/web1.xml"
-check "chctl --user define web1" ctl define "$work/web1.xml"
-check "chctl --user start web1" ctl start web1
+check "chctl --user define web1" qctl define "$work/web1.xml"
+check "chctl --user start web1" qctl start web1
 pid=$(prop web1 WorkerPID || echo 0)
 echo "# systemctl --user show chd-vm-web1.service: $(uprop chd-vm-web1.service ActiveState)," \
     "MainPID $(uprop chd-vm-web1.service MainPID), $(uprop chd-vm-web1.service Slice); WorkerPID $pid"
@@ -147,7 +149,7 @@ check "... with the same worker ($pid) in the same unit" \
     test "$(prop web1 WorkerPID)/$(uprop chd-vm-web1.service MainPID)" = "$pid/$pid"
 check "... and controls it: suspend -> paused, resume -> running" suspend_resume
 
-check "chctl --user shutdown web1 (ACPI power button)" ctl shutdown web1
+check "chctl --user shutdown web1 (ACPI power button)" qctl shutdown web1
 check "the guest powers off by itself: shut-off (shutdown)" wait_until 60 state_is web1 shut-off/shutdown
 check "chd-vm-web1.service is gone from the user manager" wait_until 10 unit_gone chd-vm-web1.service
 
@@ -181,7 +183,7 @@ check "a tap that is down is refused: bringing it up needs CAP_NET_ADMIN" \
 check "a tap that root made for the user, with /dev/net/tun closed to the user: refused" \
     start_fails net1 "the worker may not open /dev/net/tun to use tap 'chdu0'"
 chmod 0666 /dev/net/tun
-check "a tap that root made for the user and brought up: chctl --user start net1" ctl start net1
+check "a tap that root made for the user and brought up: chctl --user start net1" qctl start net1
 npid=$(prop net1 WorkerPID || echo 0)
 check "... its worker ($npid), a user unit, has attached to tap chdu0" \
     wait_until 10 worker_holds_tap "$npid" chdu0

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
@@ -18,7 +19,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Ours before GLib: common/macro.h defines MIN/MAX unconditionally, and gmacros.h #undefs them. */
@@ -411,6 +414,38 @@ static void test_traffic(void)
 	close(s);
 }
 
+/* A worker without CAP_NET_ADMIN (chd --user) on a tap that root brought up: tap_set_up(true)
+ * asks nothing of the kernel, while changing the state still needs the capability. */
+static void test_up_without_cap(void)
+{
+	g_autoptr(Tap) t = NULL;
+	int status = 0;
+	pid_t pid;
+
+	if (!need_netns())
+		return;
+	g_assert_cmpint(tap_open("chdcap%d", 1, &t), ==, 0);
+	g_assert_cmpint(tap_set_up(t, true), ==, 0);
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+		if (syscall(SYS_capget, &h, d) < 0)
+			_exit(10);
+		d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+		if (syscall(SYS_capset, &h, d) < 0)
+			_exit(11);
+		if (tap_set_up(t, true) != 0)
+			_exit(12);
+		_exit(tap_set_up(t, false) == -EPERM ? 0 : 13);
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -422,5 +457,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/backend-tap/multiqueue-and-attach", test_multiqueue_and_attach);
 	g_test_add_func("/backend-tap/adopt", test_adopt);
 	g_test_add_func("/backend-tap/traffic", test_traffic);
+	g_test_add_func("/backend-tap/up-without-cap", test_up_without_cap);
 	return g_test_run();
 }
