@@ -66,6 +66,8 @@ extern const struct chctl_verb chctl_verbs_console[];
 extern const struct chctl_verb chctl_verbs_events[];
 
 const struct chctl_verb *chctl_verb_find(const char *name);
+/* Why a verb of DESIGN.md's vocabulary is not available yet, or NULL for any other name. */
+const char *chctl_verb_planned(const char *name);
 /* Calls fn for every verb in table order; stops when fn returns false. */
 void chctl_verb_foreach(bool (*fn)(const struct chctl_verb *v, void *userdata), void *userdata);
 

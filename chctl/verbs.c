@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "chctl.h"
+#include "i18n.h"
 #include "string-table.h"
 
 static const char *const chctl_bus_kind_table[_CHCTL_BUS_KIND_MAX] = {
@@ -56,4 +57,27 @@ const struct chctl_verb *chctl_verb_find(const char *name)
 		return NULL;
 	chctl_verb_foreach(match_name, &f);
 	return f.found;
+}
+
+/* Verbs of virsh's vocabulary that DESIGN.md §3 names and vmm-worker cannot carry out yet: chctl
+ * knows them, so that scripts get "not supported" (exit 10) and a reason, not "unknown verb". */
+static const struct {
+	const char *name;
+	const char *reason;
+} planned_verbs[] = {
+    {"attach-device", N_("vmm-worker has no device hot-plug yet")},
+    {"detach-device", N_("vmm-worker has no device hot-plug yet")},
+    {"setvcpus", N_("vmm-worker has no vCPU hot-plug yet")},
+    {"setmem", N_("vmm-worker has no memory hot-plug or balloon yet")},
+    {"migrate", N_("vmm-worker has no live migration yet")},
+};
+
+const char *chctl_verb_planned(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(planned_verbs); i++)
+		if (strcmp(planned_verbs[i].name, name) == 0)
+			return _(planned_verbs[i].reason);
+	return NULL;
 }

@@ -188,6 +188,13 @@ static void test_command_line(void)
 	g_assert_cmpint(CHCTL(&out, &err, "frobnicate"), ==, 2);
 	g_assert_cmpstr(err, ==, "chctl: unknown verb 'frobnicate'\nTry 'chctl --help'.\n");
 
+	/* DESIGN.md's verbs that need hot-plug or migration: known, refused as not supported. */
+	g_assert_cmpint(CHCTL(&out, &err, "migrate", "web1", "host2"), ==, 10);
+	g_assert_cmpstr(err, ==, "chctl: 'migrate' is not supported: vmm-worker has no live migration yet\n");
+	g_assert_cmpint(CHCTL(&out, &err, "attach-device", "web1", "disk.xml"), ==, 10);
+	g_assert_null(chctl_verb_planned("start"));
+	g_assert_null(chctl_verb_planned(NULL));
+
 	g_assert_cmpint(CHCTL(&out, &err, "start"), ==, 2);
 	g_assert_cmpstr(err, ==, "chctl: 'start' expects VM\nTry 'chctl start --help'.\n");
 
