@@ -221,7 +221,8 @@ int chctl_main(int argc, char **argv)
 	}
 	v = chctl_verb_find(args[1]);
 	if (!v && chctl_verb_planned(args[1])) {
-		fprintf(stderr, _("chctl: '%s' is not supported: %s\n"), args[1], chctl_verb_planned(args[1]));
+		fprintf(stderr, _("chctl: '%s' is not supported: %s\n"), args[1],
+			chctl_verb_planned(args[1]));
 		return CHCTL_EXIT_NOT_SUPPORTED;
 	}
 	if (!v) {
