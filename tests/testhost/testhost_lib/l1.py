@@ -15,8 +15,11 @@ L1_META = "linux-image-amd64"  # generic flavour: has 9p, overlay and kvm-amd as
 
 # L1 needs the host root over 9p (virtio-pci transport), an overlay to make it writable, kvm-amd
 # for a working /dev/kvm, virtio-rng so that nothing in L1 waits for entropy, and tun (taps for
-# the guests' virtio-net) with vhost_net (QEMU's vhost=on, for bench/net).
-L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay", "kvm_amd", "virtio_rng", "tun", "vhost_net"]
+# the guests' virtio-net) with vhost_net (QEMU's vhost=on, for bench/net), loop and ext4 (a file
+# system with O_DIRECT for disks with direct=on: the tmpfs overlay has none), crc32c_generic
+# (ext4's metadata checksums; not built into Debian's kernel).
+L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay", "kvm_amd", "virtio_rng", "tun", "vhost_net",
+              "loop", "ext4", "crc32c_generic"]
 
 L1_INIT = r"""#!/bin/sh
 # PID 1 of the test host L1.  Mounts the host root read-only over 9p with a tmpfs overlay, then
