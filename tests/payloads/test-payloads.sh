@@ -8,7 +8,14 @@ set -uo pipefail
 vmm=$1
 payloads=$2
 work=$(mktemp -d)
-trap 'rm -rf "$work"; [[ -n "${bgpid:-}" ]] && kill -9 "$bgpid" 2>/dev/null' EXIT
+# Only the script itself cleans up: a background child that the SIGTERM race below kills before
+# it has exec'd the worker is still bash, and it would run this EXIT trap and remove $work.
+cleanup() {
+	[[ $BASHPID == "$$" ]] || return 0
+	rm -rf "$work"
+	[[ -n "${bgpid:-}" ]] && kill -9 "$bgpid" 2>/dev/null
+}
+trap cleanup EXIT
 
 n=0
 failed=0
