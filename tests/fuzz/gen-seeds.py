@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Writes well-formed seed inputs for fuzz-virtq and fuzz-blk-request.
+"""Writes well-formed seed inputs for fuzz-virtq, fuzz-blk-request and fuzz-virtio-pci.
 
 Random bytes almost never make a descriptor chain that the virtqueue parser accepts whole, so a
 fuzzer started from them spends its time on the first checks. These seeds are what a correct
 driver writes: direct chains, indirect tables, EVENT_IDX, several chains, indices that wrap
 around, and every virtio-blk request type. libFuzzer mutates them into the malformed variants.
 
-    tests/fuzz/gen-seeds.py OUTDIR        # writes OUTDIR/virtq/* and OUTDIR/blk-request/*
+    tests/fuzz/gen-seeds.py OUTDIR        # writes OUTDIR/<target>/*, target as in corpus/
 
 The input layout is the one in fuzz-queue.h: header bytes, then the first 64 KiB of guest RAM
 (descriptor table at 0). See tests/fuzz/README.md for how the seeds become the corpus.
@@ -187,10 +187,62 @@ def blk_seeds():
     return seeds
 
 
+def pci_seeds():
+    """fuzz-virtio-pci: a script of 12-byte accesses (kind, le16 offset, length - 1, le64 value)."""
+    BAR_READ, BAR_WRITE, CFG_READ, CFG_WRITE, RAM_WRITE = range(5)
+    MSIX_CAP, PCI_CFG_CAP = 0x88, 0x74  # where virtio-rng's capabilities land (pci-modern.c)
+
+    def op(kind, off, length, value=0):
+        return struct.pack('<BHBQ', kind, off, length - 1, value)
+
+    def ram(addr, data):
+        data = data + bytes(-len(data) % 8)
+        return b''.join(op(RAM_WRITE, (addr + n) // 8, 8, int.from_bytes(data[n:n + 8], 'little'))
+                        for n in range(0, len(data), 8))
+
+    def driver_init(features_lo):
+        return b''.join([
+            op(CFG_WRITE, 0x04, 2, 0x0006),  # memory decoding, bus master
+            op(CFG_WRITE, MSIX_CAP + 2, 2, 0x8000),  # MSI-X enable
+            op(BAR_WRITE, 0x14, 1, 0), op(BAR_WRITE, 0x14, 1, 1), op(BAR_WRITE, 0x14, 1, 3),
+            op(BAR_WRITE, 0x00, 4, 1), op(BAR_READ, 0x04, 4),
+            op(BAR_WRITE, 0x08, 4, 1), op(BAR_WRITE, 0x0c, 4, 1),  # VIRTIO_F_VERSION_1
+            op(BAR_WRITE, 0x08, 4, 0), op(BAR_WRITE, 0x0c, 4, features_lo),
+            op(BAR_WRITE, 0x14, 1, 0x0b), op(BAR_READ, 0x14, 1),  # FEATURES_OK
+            op(BAR_WRITE, 0x16, 2, 0), op(BAR_WRITE, 0x18, 2, 16), op(BAR_WRITE, 0x1a, 2, 0),
+            op(BAR_WRITE, 0x20, 8, 0), op(BAR_WRITE, 0x28, 8, 0x1000), op(BAR_WRITE, 0x30, 8, 0x2000),
+            op(BAR_WRITE, 0x1c, 2, 1), op(BAR_WRITE, 0x10, 2, 1),
+            op(BAR_WRITE, 0x4000, 4, 0xfee00000), op(BAR_WRITE, 0x4008, 4, 0x20), op(BAR_WRITE, 0x400c, 4, 0),
+            op(BAR_WRITE, 0x4010, 8, 0xfee00000), op(BAR_WRITE, 0x4018, 4, 0x21),
+            op(BAR_WRITE, 0x14, 1, 0x0f),  # DRIVER_OK
+        ])
+
+    seeds = {}
+    chain = ram(0, struct.pack('<QIHH', 0x4000, 64, F_WRITE, 0)) + ram(0x1000, struct.pack('<HHH', 0, 1, 0))
+    seeds['rng-request'] = driver_init(0) + chain + b''.join([
+        op(BAR_WRITE, 0x3000, 2, 0), op(BAR_READ, 0x1000, 1), op(BAR_READ, 0x6000, 8),
+        op(BAR_READ, 0x4000, 4), op(BAR_READ, 0x0000, 8), op(BAR_READ, 0x2000, 4),
+    ])
+    seeds['event-idx-reset'] = driver_init((1 << 28) | (1 << 29)) + chain + b''.join([
+        op(BAR_WRITE, 0x3000, 2, 0), op(BAR_WRITE, 0x400c, 4, 1),  # mask vector 0
+        op(CFG_WRITE, MSIX_CAP + 2, 2, 0xc000),  # mask the function
+        op(BAR_WRITE, 0x14, 1, 0), op(BAR_READ, 0x14, 1),  # reset
+    ])
+    # The PCI_CFG window (4.1.4.9): select a BAR 0 field through config space, read and write it.
+    seeds['pci-cfg-window'] = b''.join([
+        op(CFG_WRITE, PCI_CFG_CAP + 4, 1, 0), op(CFG_WRITE, PCI_CFG_CAP + 8, 4, 0x14),
+        op(CFG_WRITE, PCI_CFG_CAP + 12, 4, 1), op(CFG_WRITE, PCI_CFG_CAP + 16, 4, 1),
+        op(CFG_READ, PCI_CFG_CAP + 16, 4), op(CFG_WRITE, PCI_CFG_CAP + 8, 4, 0x4000),
+        op(CFG_WRITE, PCI_CFG_CAP + 12, 4, 4), op(CFG_READ, PCI_CFG_CAP + 16, 4),
+        op(CFG_WRITE, 0x10, 4, 0xffffffff), op(CFG_READ, 0x10, 4), op(CFG_READ, 0x00, 4),
+    ])
+    return seeds
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit('usage: gen-seeds.py OUTDIR')
-    for target, seeds in (('virtq', virtq_seeds()), ('blk-request', blk_seeds())):
+    for target, seeds in (('virtq', virtq_seeds()), ('blk-request', blk_seeds()), ('virtio-pci', pci_seeds())):
         folder = os.path.join(sys.argv[1], target)
         os.makedirs(folder, exist_ok=True)
         for name, data in seeds.items():
