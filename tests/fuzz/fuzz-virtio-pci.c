@@ -15,7 +15,6 @@
 #include "memory/guest-memory.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
-#include "macro.h"
 
 #define RAM (16ULL << 20)
 #define WINDOW 0x10000
@@ -57,13 +56,15 @@ static void run_op(struct virtio_pci *p, const uint8_t *op)
 	memcpy(buf, op + 4, sizeof(buf));
 	switch (op[0] % _OP_MAX) {
 	case OP_BAR_READ:
-		/* The bus only forwards accesses that lie inside the BAR. */
-		off %= VIRTIO_PCI_BAR_SIZE;
-		d->ops->bar_read(d, VIRTIO_PCI_BAR, off, buf, MIN(len, VIRTIO_PCI_BAR_SIZE - off));
-		break;
 	case OP_BAR_WRITE:
+		/* The bus forwards only accesses that lie wholly inside the BAR (pci-bus.c find_bar()). */
 		off %= VIRTIO_PCI_BAR_SIZE;
-		d->ops->bar_write(d, VIRTIO_PCI_BAR, off, buf, MIN(len, VIRTIO_PCI_BAR_SIZE - off));
+		if (len > VIRTIO_PCI_BAR_SIZE - off)
+			break;
+		if (op[0] % _OP_MAX == OP_BAR_READ)
+			d->ops->bar_read(d, VIRTIO_PCI_BAR, off, buf, len);
+		else
+			d->ops->bar_write(d, VIRTIO_PCI_BAR, off, buf, len);
 		break;
 	case OP_CONFIG_READ:
 		pci_device_config_read(d, off % PCI_CONFIG_SIZE, buf, len > 4 ? 4 : len);
