@@ -128,6 +128,11 @@ def virtq_seeds():
     q.indirect(0x200, [(0x4300, 16, False), (0x4400, 16, True)])
     seeds['unpop'] = q.bytes(extra(q, 0x05))
 
+    # 256 buffers of all 16 MiB of RAM: more than used.len can count (4 GiB), refused.
+    q = queue(8, avail_page=0x10)
+    q.indirect(0x2000, [(0, 16 << 20, n >= 128) for n in range(256)])
+    seeds['four-gib-chain'] = q.bytes(extra(q))
+
     # A full ring of 256 one-descriptor chains.
     q = queue(8, avail_page=0x10)
     for n in range(256):
