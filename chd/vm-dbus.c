@@ -425,10 +425,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 		return sd_bus_message_append(reply, "u", (uint32_t)vm->pid);
 	if (strcmp(property, "ConsoleLog") == 0) {
 		/* The serial port, or a console that is the serial port, written to a file. */
-		const struct domain_chr *c = def->serial ? def->serial
-					     : def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL
-						 ? def->console
-						 : NULL;
+		const struct domain_chr *c = domain_def_serial_port(def);
 
 		return sd_bus_message_append(reply, "s", c && c->type == DOMAIN_CHR_TYPE_FILE ? c->path : "");
 	}

@@ -14,21 +14,6 @@
 #include "vm.h"
 #include "worker.h"
 
-/* The serial port is <serial>, or a <console> of target serial when there is no <serial>. */
-static const struct domain_chr *serial_chr(const struct domain_def *def)
-{
-	if (def->serial)
-		return def->serial;
-	if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL)
-		return def->console;
-	return NULL;
-}
-
-static const struct domain_chr *virtio_chr(const struct domain_def *def)
-{
-	return def->console && def->console->target == DOMAIN_CONSOLE_TARGET_VIRTIO ? def->console : NULL;
-}
-
 static bool is_pty(const struct domain_chr *c)
 {
 	return c && c->type == DOMAIN_CHR_TYPE_PTY;
@@ -43,7 +28,8 @@ char *worker_default_console_log(struct vm *vm)
 
 void worker_logs_get(struct vm *vm, const struct domain_def *def, struct worker_logs *ret)
 {
-	const struct domain_chr *serial = serial_chr(def), *console = virtio_chr(def);
+	const struct domain_chr *serial = domain_def_serial_port(def),
+				*console = domain_def_virtio_console(def);
 	/* chd's default goes to the console chd offers: the serial port's pty first. */
 	const struct domain_chr *primary = is_pty(serial) ? serial : is_pty(console) ? console : NULL;
 
@@ -53,7 +39,8 @@ void worker_logs_get(struct vm *vm, const struct domain_def *def, struct worker_
 		ret->serial_append = serial->log_append;
 	}
 	if (is_pty(console) && (console->log_file || console == primary)) {
-		ret->console = console->log_file ? g_strdup(console->log_file) : worker_default_console_log(vm);
+		ret->console =
+		    console->log_file ? g_strdup(console->log_file) : worker_default_console_log(vm);
 		ret->console_append = console->log_append;
 	}
 }
@@ -66,7 +53,8 @@ void worker_logs_done(struct worker_logs *l)
 
 int worker_log_open(const char *path, bool append)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | (append ? 0 : O_TRUNC), 0640);
+	int fd =
+	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | (append ? 0 : O_TRUNC), 0640);
 
 	return fd < 0 ? -errno : fd;
 }

@@ -135,6 +135,7 @@ int domain_def_to_argv(const struct domain_def *def, const struct domain_argv_op
 	const struct domain_argv_options *o = opts ? opts : &none;
 	g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *serial_buf = NULL, *console_buf = NULL;
+	const struct domain_chr *serial, *console;
 	unsigned boot = def->vcpus_current ? def->vcpus_current : def->vcpus;
 	uint64_t current = def->current_memory_kib ? def->current_memory_kib : def->memory_kib;
 	GString *mem;
@@ -211,18 +212,14 @@ int domain_def_to_argv(const struct domain_def *def, const struct domain_argv_op
 
 	/* Spell out both: Cloud Hypervisor's defaults (serial null, console tty) suit a terminal,
 	 * not a daemon. A serial-target console is the serial port itself. */
+	serial = domain_def_serial_port(def);
+	console = domain_def_virtio_console(def);
 	g_ptr_array_add(a, g_strdup("--serial"));
-	if (def->serial)
-		g_ptr_array_add(a, g_strdup(chr_value(def->serial, o->serial_path, o->serial_log, &serial_buf)));
-	else if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL)
-		g_ptr_array_add(a, g_strdup(chr_value(def->console, o->serial_path, o->serial_log, &serial_buf)));
-	else
-		g_ptr_array_add(a, g_strdup("off"));
+	g_ptr_array_add(
+	    a, g_strdup(serial ? chr_value(serial, o->serial_path, o->serial_log, &serial_buf) : "off"));
 	g_ptr_array_add(a, g_strdup("--console"));
-	if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_VIRTIO)
-		g_ptr_array_add(a, g_strdup(chr_value(def->console, NULL, o->console_log, &console_buf)));
-	else
-		g_ptr_array_add(a, g_strdup("off"));
+	g_ptr_array_add(a,
+			g_strdup(console ? chr_value(console, NULL, o->console_log, &console_buf) : "off"));
 
 	g_ptr_array_add(a, NULL);
 	*ret = (char **)g_ptr_array_free(g_steal_pointer(&a), FALSE);

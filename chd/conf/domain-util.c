@@ -232,3 +232,17 @@ const char *domain_schema_dir(void)
 
 	return e && *e ? e : CHD_SCHEMA_DIR;
 }
+
+const struct domain_chr *domain_def_serial_port(const struct domain_def *def)
+{
+	if (def->serial)
+		return def->serial;
+	if (def->console && def->console->target == DOMAIN_CONSOLE_TARGET_SERIAL)
+		return def->console;
+	return NULL;
+}
+
+const struct domain_chr *domain_def_virtio_console(const struct domain_def *def)
+{
+	return def->console && def->console->target == DOMAIN_CONSOLE_TARGET_VIRTIO ? def->console : NULL;
+}

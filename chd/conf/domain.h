@@ -303,6 +303,12 @@ struct domain_def {
 struct domain_def *domain_def_free(struct domain_def *def);
 DEFINE_POINTER_CLEANUP(struct domain_def, domain_def_free);
 
+/* The serial port: <serial>, or a <console> of target serial when there is no <serial>. NULL
+ * when the VM has none. */
+const struct domain_chr *domain_def_serial_port(const struct domain_def *def);
+/* The <console> of target virtio, or NULL. */
+const struct domain_chr *domain_def_virtio_console(const struct domain_def *def);
+
 /* The folder holding domain.rng: $CHD_SCHEMA_DIR when set (tests and the build tree), else the
  * installed one ($datadir/chd/schemas). */
 const char *domain_schema_dir(void);
