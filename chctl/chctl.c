@@ -220,13 +220,15 @@ int chctl_main(int argc, char **argv)
 		return print_help(n == 3 ? args[2] : NULL, &o);
 	}
 	v = chctl_verb_find(args[1]);
-	if (!v && chctl_verb_planned(args[1])) {
-		fprintf(stderr, _("chctl: '%s' is not supported: %s\n"), args[1],
-			chctl_verb_planned(args[1]));
-		return CHCTL_EXIT_NOT_SUPPORTED;
-	}
 	if (!v) {
-		g_autofree char *message = g_strdup_printf(_("unknown verb '%s'"), args[1]);
+		const char *planned = chctl_verb_planned(args[1]);
+		g_autofree char *message = NULL;
+
+		if (planned) {
+			fprintf(stderr, _("chctl: '%s' is not supported: %s\n"), args[1], planned);
+			return CHCTL_EXIT_NOT_SUPPORTED;
+		}
+		message = g_strdup_printf(_("unknown verb '%s'"), args[1]);
 		return usage_error(NULL, message);
 	}
 
